@@ -1,0 +1,135 @@
+"""Finished results: plain dataclasses that every renderer reads and nothing mutates.
+
+The flow is one way: checks produce ``CheckResult``s, the grader bundles them into a
+``GradeResult``, and the renderers (terminal, JUnit, Gradescope JSON) turn that into text.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Mapping
+
+Lang = Literal["ja", "en"]
+LANGS: tuple[Lang, ...] = ("ja", "en")
+
+
+@dataclass(frozen=True)
+class Msg:
+    """A user-facing text in Japanese and English."""
+
+    ja: str
+    en: str
+
+    def __call__(self, lang: Lang) -> str:
+        """The text in ``lang``."""
+        return self.ja if lang == "ja" else self.en
+
+    @classmethod
+    def same(cls, text: str) -> "Msg":
+        """A text that reads the same in both languages (a value, a line of code)."""
+        return cls(text, text)
+
+    @classmethod
+    def from_yaml(cls, value: "Mapping[str, str] | str") -> "Msg":
+        """From an assignment YAML entry: ``{ja: ..., en: ...}`` or a plain string."""
+        if isinstance(value, str):
+            return cls.same(value)
+        return cls(str(value.get("ja") or value.get("en") or ""), str(value.get("en") or value.get("ja") or ""))
+
+
+class GraderInputError(Exception):
+    """Bad input the grader cannot grade (exit status 2). ``msg`` is one clear bilingual line."""
+
+    def __init__(self, msg: Msg):
+        super().__init__(msg.en)
+        self.msg = msg
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a check failed, for a student: what was expected, what happened, and where.
+
+    ``summary`` is the one-line message (JUnit ``message``); ``trace`` holds the interleaving
+    or other evidence, one line each, already worded; ``replay`` is a command that reproduces it.
+    """
+
+    summary: Msg
+    expected: Msg | None = None
+    observed: Msg | None = None
+    where: Msg | None = None
+    trace: tuple[Msg, ...] = ()
+    replay: str | None = None
+
+    def __str__(self) -> str:  # shown by pytest when a check's assert fails
+        return self.text("en")
+
+    def text(self, lang: Lang) -> str:
+        """The full explanation as plain text in ``lang``."""
+        lines = [self.summary(lang)]
+        labels = {
+            "ja": ("期待", "実際", "場所", "再現"),
+            "en": ("expected", "observed", "where", "replay"),
+        }[lang]
+        for label, part in zip(labels, (self.expected, self.observed, self.where)):
+            if part is not None:
+                lines.append(f"  {label}: {part(lang)}")
+        if self.trace:
+            lines.append("  " + ("インターリーブ:" if lang == "ja" else "interleaving:"))
+            lines.extend(f"    {step(lang)}" for step in self.trace)
+        if self.replay:
+            lines.append(f"  {labels[3]}: {self.replay}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The verdict of one check on one submission."""
+
+    id: str
+    title: Msg
+    points: float
+    max_points: float
+    passed: bool
+    failure: Failure | None = None
+    seconds: float = 0.0
+    """Time spent judging this check (the shared program runs are counted in ``runs``)."""
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something the student should know that is not a failure (encoding found, data scaled...)."""
+
+    msg: Msg
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    """Everything known about one graded submission, ready to render."""
+
+    exercise: str
+    exercise_title: Msg
+    submission: str
+    """The path the user gave (shown in reports)."""
+    checks: tuple[CheckResult, ...]
+    seed: int
+    seconds: float
+    timestamp: str
+    """UTC, ISO 8601 without fractions (``2026-11-25T03:01:29``)."""
+    output: str = ""
+    """The program's output on the first explored schedule (for JUnit ``system-out``)."""
+    notes: tuple[Note, ...] = ()
+    student_key: str | None = None
+    """ASCII key of the student in a batch (student number or LMS participant id)."""
+    student_name: str | None = None
+    properties: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def score(self) -> float:
+        return sum(c.points for c in self.checks)
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.max_points for c in self.checks)
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)

@@ -1,0 +1,1 @@
+"""pytest plugin: ``pytest --submission FILE`` runs an exercise's checks as tests (placeholder)."""

@@ -1,0 +1,151 @@
+"""What the parent observed of a submission's runs: the only input the checks get.
+
+A ``RunRecord`` is one execution of the program under one schedule; an ``Observation`` is all
+of them plus the source. Both are plain data built in the parent from the child's events file and
+exit status (see ``grader.engine.events`` for the event kinds).
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Iterable, Iterator
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How one run is to be executed: everything that makes it reproducible."""
+
+    index: int
+    group: str
+    """The run group of the assignment YAML this run belongs to (``explore``, ``spawn``...)."""
+    seed: int
+    strategy: str
+    """``pct`` or ``random``."""
+    time_mode: str
+    """``timed``: sleeps advance a virtual clock; ``yield``: a sleep is only a scheduling point."""
+    variant: str
+    """Name of the data variant (``course``, ``shuffled``, ``rotated``...)."""
+    start_method: str = "fork"
+    options: tuple[tuple[str, object], ...] = ()
+    """Extra engine options, e.g. ``(("semaphore_cap", 1),)``."""
+
+    def option(self, name: str, default=None):
+        return dict(self.options).get(name, default)
+
+
+@dataclass
+class RunRecord:
+    """One run as observed: exit, events, output."""
+
+    schedule: Schedule
+    data_lines: list[str]
+    """The lines of ``poke_names.txt`` this run was given."""
+    events: list[dict]
+    exit_code: int | None
+    """The process's exit status; ``None`` if it was killed by a signal or by the watchdog."""
+    signal: int | None = None
+    timed_out: bool = False
+    wall_seconds: float = 0.0
+    raw_output: str = ""
+    """Output written below Python's ``sys.stdout`` (``os.write``, C code), capped."""
+    output_truncated: bool = False
+
+    # -- the program's output ---------------------------------------------------------------
+
+    def output(self, process: int = 0, stream: str = "out") -> str:
+        """Text the program's process number ``process`` wrote to ``stream``."""
+        return "".join(e["s"] for e in self.events if e["k"] == "out" and e.get("proc", 0) == process
+                       and e.get("stream", "out") == stream)
+
+    def all_output(self) -> str:
+        """Everything printed, in order, by every process and stream (for reports)."""
+        text = "".join(e["s"] for e in self.events if e["k"] == "out")
+        return text + self.raw_output
+
+    def lines(self, process: int = 0) -> list[str]:
+        return self.output(process).splitlines()
+
+    # -- events --------------------------------------------------------------------------------
+
+    def of(self, *kinds: str, process: int | None = 0) -> Iterator[dict]:
+        """Events of these kinds (of one process, or of all when ``process`` is None)."""
+        for e in self.events:
+            if e["k"] in kinds and (process is None or e.get("proc", 0) == process):
+                yield e
+
+    def first(self, kind: str, process: int | None = 0) -> dict | None:
+        return next(self.of(kind, process=process), None)
+
+    @cached_property
+    def processes(self) -> list[int]:
+        """Process numbers seen, 0 being the program's main process."""
+        return sorted({e.get("proc", 0) for e in self.events})
+
+    @property
+    def stop_event(self) -> dict | None:
+        """The deadlock or limit event that ended the run, if any."""
+        return next((e for e in self.events if e["k"] in ("deadlock", "limit") and e.get("proc", 0) == 0), None)
+
+    @property
+    def exceptions(self) -> list[dict]:
+        return [e for e in self.events if e["k"] == "exc"]
+
+    @property
+    def ended_normally(self) -> bool:
+        """The program ended by itself with status 0, no thread died of an exception."""
+        return (self.exit_code == 0 and not self.timed_out and self.stop_event is None
+                and not self.exceptions)
+
+    @property
+    def types(self) -> list[list[str]]:
+        """``read_types`` of this run's data, as the exercise's starter computes it."""
+        return [line.split(",")[1:] for line in self.data_lines if line]
+
+    def describe(self) -> str:
+        """Short English tag for logs: ``#3 pct/timed on shuffled``."""
+        s = self.schedule
+        return f"#{s.index} {s.strategy}/{s.time_mode} on {s.variant}"
+
+
+@dataclass
+class Observation:
+    """All runs of one submission for one exercise, and its source."""
+
+    exercise: str
+    source: str
+    filename: str
+    runs: list[RunRecord]
+    base_seed: int = 1
+    replay: str = ""
+    """The command that reproduces this observation (``grade FILE --seed N``)."""
+    extra: dict = field(default_factory=dict)
+
+    def group(self, *names: str) -> list[RunRecord]:
+        """Runs of these run groups (all runs when no name is given)."""
+        if not names:
+            return list(self.runs)
+        return [r for r in self.runs if r.schedule.group in names]
+
+    @cached_property
+    def tree(self) -> ast.Module | None:
+        """The submission's AST, or None when it does not parse."""
+        try:
+            return ast.parse(self.source)
+        except (SyntaxError, ValueError):
+            return None
+
+    def source_line(self, lineno: int | None) -> str:
+        """The text of a source line (stripped), or '' when out of range."""
+        if not lineno:
+            return ""
+        lines = self.source.splitlines()
+        return lines[lineno - 1].strip() if 0 < lineno <= len(lines) else ""
+
+
+def iter_runs(runs: Iterable[RunRecord], failing_first: bool = False) -> list[RunRecord]:
+    """Runs in schedule order (optionally those that did not end normally first)."""
+    ordered = sorted(runs, key=lambda r: r.schedule.index)
+    if failing_first:
+        ordered.sort(key=lambda r: r.ended_normally)
+    return ordered
