@@ -92,6 +92,8 @@ class CheckResult:
     failure: Failure | None = None
     seconds: float = 0.0
     """Time spent judging this check (the shared program runs are counted in ``runs``)."""
+    error: bool = False
+    """The grader itself failed on this check (JUnit ``<error>``), not the student."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,159 @@
+"""Runs the submission once, under one schedule, in a freshly forked process. Never returns."""
+from __future__ import annotations
+
+import atexit
+import faulthandler
+import os
+import random
+import signal
+import sys
+import types
+
+from . import runtime, strategies
+from .events import EXIT_DEADLOCK, EXIT_INTERNAL, EXIT_LIMIT
+from .recorder import Capture, Recorder
+from .scheduler import Scheduler, Stop
+
+_APPEND = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+
+
+def _describe_wait(ts) -> str:
+    on = ts.on
+    if on == "sleep":
+        return "sleep"
+    if isinstance(on, tuple) and on and on[0] == "join":
+        return f"join {on[1].name}"
+    kind = getattr(on, "kind", None)
+    if kind and getattr(on, "_visible", True):
+        return f"{kind} #{runtime.oid(on)}"
+    return "wait"  # an Event/Condition inside the standard library
+
+
+def _script_line(ts, script: str) -> int | None:
+    frame = sys._current_frames().get(ts.real_ident) if ts.real_ident else None
+    while frame is not None:
+        if frame.f_code.co_filename == script:
+            return frame.f_lineno
+        frame = frame.f_back
+    return ts.ln
+
+
+def _make_stop(script: str):
+    def stop(kind: str, detail) -> None:
+        sched, rec = runtime.S, runtime.R
+        rec.flush()
+        waiting = [{"th": t.vid, "tn": t.name, "on": _describe_wait(t), "ln": _script_line(t, script)}
+                   for t in sched.blocked()]
+        if kind == "deadlock":
+            rec.emit("deadlock", blocked=waiting)
+            code = EXIT_DEADLOCK
+        else:
+            rec.emit("limit", what=kind, detail=detail,
+                     blocked=waiting)
+            code = EXIT_LIMIT
+        rec.flush()
+        os._exit(code)
+    return stop
+
+
+def _exit_now(code: int) -> None:
+    try:
+        runtime.R.flush()
+    finally:
+        os._exit(code)
+
+
+def run(job: dict, spec: dict, code) -> None:
+    """Execute ``code`` as ``__main__`` under the schedule ``spec``; ends the process."""
+    status = EXIT_INTERNAL
+    try:
+        status = _run(job, spec, code)
+    finally:
+        os._exit(status)
+
+
+def _run(job: dict, spec: dict, code) -> int:
+    os.setpgid(0, 0)
+    script = spec["script"]
+    events_fd = os.open(spec["events"], _APPEND, 0o600)
+    raw_fd = os.open(spec["raw"], _APPEND, 0o600)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(raw_fd, 1)
+    os.dup2(raw_fd, 2)
+    for fd in job.get("close_fds", []):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    os.chdir(spec["cwd"])
+    faulthandler.register(signal.SIGUSR1, file=raw_fd, all_threads=True)
+
+    limits = job["limits"]
+    seed = spec["seed"]
+    random.seed(seed)
+    strategy = strategies.make(spec["strategy"], seed, job.get("pct_depth", 3), job.get("pct_horizon", 200))
+    sched = Scheduler(strategy, timed=spec["time_mode"] == "timed", max_steps=limits["steps"],
+                      max_vtime=limits["virtual_seconds"], on_stop=_make_stop(script))
+    rec = Recorder(events_fd, script, runtime.who, limits["output_bytes"],
+                   on_overflow=lambda: _exit_now(EXIT_LIMIT))
+    options = dict(spec.get("options") or {})
+    options["trace"] = job.get("trace", {})
+    runtime.activate(sched, rec, options)
+
+    import multiprocessing
+    method = spec.get("start_method", "fork")
+    multiprocessing.set_start_method(method, force=True)
+    os.environ["GRADER_SPAWN"] = _spawn_config(job, spec, options)
+
+    sys.stdout = Capture(rec, "out", 1)
+    sys.stderr = Capture(rec, "err", 2)
+    sys.argv = [script]
+    rec.emit("proc", ppid=os.getppid(), method="main")
+
+    main = types.ModuleType("__main__")
+    main.__file__ = script
+    main.__builtins__ = __builtins__
+    sys.modules["__main__"] = main
+    status = 0
+    try:
+        exec(code, main.__dict__)
+    except SystemExit as exc:
+        status = _exit_status(exc.code)
+    except Stop:  # the stop handler has already ended the process; kept for safety
+        return EXIT_LIMIT
+    except BaseException as exc:  # the student's uncaught exception: print it as Python would
+        runtime.report_exception(type(exc), exc, exc.__traceback__)
+        status = 1
+    # Like threading._shutdown: the process lives until its non-daemon threads end.
+    for ts in list(sched.threads[1:]):
+        if not ts.daemon and ts.state != "done":
+            sched.join(ts, None)
+    try:
+        atexit._run_exitfuncs()
+    except BaseException:
+        pass
+    rec.emit("exit", code=status)
+    rec.flush()
+    return status
+
+
+def _exit_status(code) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    try:
+        sys.stderr.write(f"{code}\n")
+    except Exception:
+        pass
+    return 1
+
+
+def _spawn_config(job: dict, spec: dict, options: dict) -> str:
+    import json
+    return json.dumps({
+        "script": spec["script"], "source": job["source"], "events": spec["events"],
+        "seed": spec["seed"], "time_mode": spec["time_mode"], "limits": job["limits"],
+        "options": options, "trace": job.get("trace", {}),
+    })

@@ -1,0 +1,115 @@
+"""The warm child: prepares once, then forks one process per schedule.
+
+Started by the parent as ``python -m grader.engine.child`` with a JSON job on stdin. It limits
+its own resources, patches the runtime, compiles the instrumented submission once, then runs the
+schedules (several at a time), each in a forked process of its own process group with a wall-clock
+limit. It writes one JSON line per finished schedule to stdout; the events themselves go to the
+files the job names. It never decides a verdict.
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import sys
+
+from . import real
+
+
+def _limit(which: str, value: int) -> None:
+    res = getattr(resource, which, None)
+    if res is None:
+        return
+    try:
+        soft, hard = resource.getrlimit(res)
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        resource.setrlimit(res, (value, hard if hard != resource.RLIM_INFINITY else value))
+    except (ValueError, OSError):
+        pass
+
+
+def _set_limits(limits: dict) -> None:
+    _limit("RLIMIT_CORE", 0)
+    _limit("RLIMIT_FSIZE", limits["file_bytes"])
+    _limit("RLIMIT_DATA", limits["memory_bytes"])
+    _limit("RLIMIT_NPROC", limits["processes"])  # binds non-root users only (see grade --doctor)
+
+
+def _report(line: dict) -> None:
+    os.write(1, (json.dumps(line) + "\n").encode())
+
+
+def main() -> None:
+    job = json.loads(sys.stdin.buffer.read())
+    _set_limits(job["limits"])
+    os.environ.pop("GRADER_SPAWN", None)
+    # Warm up what every run needs, so each fork starts ready.
+    import multiprocessing.connection  # noqa: F401
+    import multiprocessing.spawn  # noqa: F401
+    import random  # noqa: F401
+    from . import bootstrap, hooks, instrument, runtime
+
+    runtime.patch()
+    hooks.install()
+    codes = {}  # one code object per script path: __file__ must be the run's own copy
+    try:
+        for spec in job["schedules"]:
+            if spec["script"] not in codes:
+                codes[spec["script"]] = instrument.compile_submission(
+                    job["source"], spec["script"], job.get("trace", {}).keys())
+    except (SyntaxError, ValueError) as exc:
+        _report({"compile_error": f"{type(exc).__name__}: {exc}"})
+        return
+    job["close_fds"] = [0]
+
+    pending = list(job["schedules"])
+    running: dict[int, tuple[dict, float, bool]] = {}
+    wall = job["limits"]["wall_seconds"]
+    parallel = max(1, int(job.get("jobs", 1)))
+    sys.stdout.flush()
+    while pending or running:
+        while pending and len(running) < parallel:
+            spec = pending.pop(0)
+            pid = os.fork()
+            if pid == 0:
+                bootstrap.run(job, spec, codes[spec["script"]])  # never returns
+            try:
+                os.setpgid(pid, pid)
+            except OSError:
+                pass
+            running[pid] = (spec, real.monotonic(), False)
+        pid, status = os.waitpid(-1, os.WNOHANG)
+        if pid == 0:
+            now = real.monotonic()
+            for cpid, (spec, started, killed) in list(running.items()):
+                if not killed and now - started > wall:
+                    _kill(cpid, dump=True)
+                    running[cpid] = (spec, started, True)
+            real.sleep(0.0005)
+            continue
+        if pid not in running:
+            continue
+        spec, started, killed = running.pop(pid)
+        _kill(pid, dump=False)  # whatever the run left behind in its process group
+        _report({
+            "index": spec["index"],
+            "exit": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+            "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+            "timed_out": killed,
+            "wall": round(real.monotonic() - started, 4),
+        })
+
+
+def _kill(pgid: int, dump: bool) -> None:
+    try:
+        if dump:  # faulthandler in the run prints every thread's stack: where it hung
+            os.kill(pgid, signal.SIGUSR1)
+            real.sleep(0.05)
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+if __name__ == "__main__":
+    main()

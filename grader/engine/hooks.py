@@ -1,0 +1,113 @@
+"""The functions the instrumented submission calls (see ``instrument``); installed as builtins.
+
+Each is a pass-through unless its object is a dict and several threads are alive: then the access
+is a scheduling point and a ``read``/``write`` event. The point comes *before* the access, so a
+read-modify-write has a point between its read and its write and a lost update can be seen.
+"""
+from __future__ import annotations
+
+import builtins
+import functools
+import itertools
+import operator
+
+from . import runtime
+from .recorder import value
+from .instrument import PREFIX
+
+_MISSING = object()
+_call_ids = itertools.count(1)
+
+
+def _shared(x) -> bool:
+    S = runtime.S
+    return isinstance(x, dict) and S is not None and S.alive > 1 and S.managed()
+
+
+def _read(x, k, v, missing: bool = False) -> None:
+    fields = {"obj": runtime.oid(x), "key": value(k), "val": value(v), "ln": runtime.line()}
+    if missing:
+        fields["missing"] = True
+    runtime.record("read", **fields)
+
+
+def getitem(x, k):
+    if not _shared(x):
+        return x[k]
+    runtime.S.point()
+    missing = k not in x
+    v = x[k]
+    _read(x, k, v, missing)
+    return v
+
+
+def setitem(x, k, v) -> None:
+    if not _shared(x):
+        x[k] = v
+        return
+    runtime.S.point()
+    x[k] = v
+    runtime.record("write", obj=runtime.oid(x), key=value(k), val=value(v), ln=runtime.line())
+
+
+def augitem(x, k, op: str, thunk) -> None:
+    setitem(x, k, getattr(operator, op)(getitem(x, k), thunk()))
+
+
+def get(x, k, default=None, *rest):
+    if not _shared(x) or rest:
+        return x.get(k, default, *rest)
+    runtime.S.point()
+    v = x.get(k, _MISSING)
+    missing = v is _MISSING
+    if missing:
+        v = default
+    _read(x, k, v, missing)
+    return v
+
+
+def contains(x, k) -> bool:
+    if not _shared(x):
+        return k in x
+    runtime.S.point()
+    found = k in x
+    _read(x, k, x[k] if found else None, not found)
+    return found
+
+
+def trace(name: str):
+    """Decorator for a function the assignment traces: ``call``/``ret`` events, scaled arguments."""
+    spec = runtime.config.get("trace", {}).get(name, {})
+    scale = spec.get("scale")
+    keep_return = bool(spec.get("record_return"))
+
+    def decorate(fn):
+        first_line = fn.__code__.co_firstlineno
+        @functools.wraps(fn)
+        def traced(*args, **kwargs):
+            if runtime.R is None:
+                return fn(*args, **kwargs)
+            if scale and len(args) > scale["arg"] and isinstance(args[scale["arg"]], int):
+                i = scale["arg"]
+                scaled = max(scale.get("min", 1), args[i] // scale["divide"])
+                args = args[:i] + (scaled,) + args[i + 1:]
+            cid = next(_call_ids)
+            runtime.record("call", fn=name, cid=cid, args=value(list(args)), ln=first_line)
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as exc:
+                runtime.record("ret", fn=name, cid=cid, exc=type(exc).__name__)
+                raise
+            fields = {"val": value(result)} if keep_return else {}
+            runtime.record("ret", fn=name, cid=cid, **fields)
+            return result
+
+        return traced
+
+    return decorate
+
+
+def install() -> None:
+    """Make the hooks visible to the instrumented code (and to a spawned child's re-import)."""
+    for fn in (getitem, setitem, augitem, get, contains, trace):
+        setattr(builtins, PREFIX + fn.__name__, fn)

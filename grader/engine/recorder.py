@@ -1,0 +1,159 @@
+"""Writes the child's events (see ``events``) and captures what the program prints."""
+from __future__ import annotations
+
+import io
+import sys
+
+from . import real
+from .events import encode, jsonable
+
+
+class Recorder:
+    """Appends events to the run's events file; knows the script path to locate lines."""
+
+    def __init__(self, fd: int, script: str, clock, output_cap: int, on_overflow):
+        self.fd = fd
+        self.script = script
+        self.clock = clock            # () -> (vid, name, virtual time)
+        self.output_cap = output_cap
+        self.on_overflow = on_overflow
+        self.output_bytes = 0
+        self.n = 0
+        self.pid = real.getpid()
+        self.ids: dict[int, int] = {}
+        self.keep: list = []          # keeps recorded objects alive so ids are not reused
+        self.pending: list | None = None  # [vid, stream, text, ln]: adjacent writes are merged
+
+    def after_fork(self) -> None:
+        self.pid = real.getpid()
+        self.n = 0
+        self.pending = None
+
+    def oid(self, obj) -> int:
+        """A small, run-stable id for an object."""
+        key = id(obj)
+        found = self.ids.get(key)
+        if found is None:
+            found = self.ids[key] = len(self.ids) + 1
+            self.keep.append(obj)
+        return found
+
+    def line(self, depth: int = 2) -> int | None:
+        """The innermost line of the submission on the calling stack."""
+        frame = sys._getframe(depth)
+        script = self.script
+        while frame is not None:
+            if frame.f_code.co_filename == script:
+                return frame.f_lineno
+            frame = frame.f_back
+        return None
+
+    def emit(self, kind: str, **fields) -> None:
+        """Write one event (flushing any merged output first)."""
+        if self.pending is not None:
+            self._flush_output()
+        self._write(kind, fields)
+
+    def _write(self, kind: str, fields: dict, who=None) -> None:
+        vid, name, now = who or self.clock()
+        self.n += 1
+        event = {"k": kind, "n": self.n, "pid": self.pid, "th": vid, "tn": name, "t": round(now, 6)}
+        event.update(fields)
+        try:
+            real.write(self.fd, encode(event))
+        except OSError:
+            pass
+
+    # -- output --------------------------------------------------------------------------------
+
+    def output(self, stream: str, text: str, ln: int | None) -> None:
+        """Text the program printed; merged with the previous write of the same thread."""
+        size = len(text.encode("utf-8", "replace"))
+        self.output_bytes += size
+        if self.output_bytes > self.output_cap:
+            self.flush()
+            self._write("limit", {"what": "output", "detail": {"bytes": self.output_bytes,
+                                                               "cap": self.output_cap}})
+            self.on_overflow()
+            return
+        who = self.clock()
+        p = self.pending
+        if p is not None and p[0] == who and p[1] == stream:
+            p[2] += text
+            if p[3] is None:
+                p[3] = ln
+        else:
+            if p is not None:
+                self._flush_output()
+            self.pending = [who, stream, text, ln]
+        if len(self.pending[2]) > 8192:
+            self._flush_output()
+
+    def _flush_output(self) -> None:
+        who, stream, text, ln = self.pending
+        self.pending = None
+        fields = {"stream": stream, "s": text}
+        if ln is not None:
+            fields["ln"] = ln
+        self._write("out", fields, who)
+
+    def flush(self) -> None:
+        if self.pending is not None:
+            self._flush_output()
+
+
+class Capture(io.TextIOBase):
+    """``sys.stdout``/``sys.stderr`` replacement that reports each write as an event."""
+
+    def __init__(self, recorder: Recorder, stream: str, fileno: int):
+        self._rec = recorder
+        self._stream = stream
+        self._fileno = fileno
+        self.buffer = _BytesShim(self)
+
+    @property
+    def encoding(self):
+        return "utf-8"
+
+    @property
+    def errors(self):
+        return "strict"
+
+    def write(self, s):
+        if not isinstance(s, str):
+            raise TypeError(f"write() argument must be str, not {type(s).__name__}")
+        if s:
+            self._rec.output(self._stream, s, self._rec.line(2))
+        return len(s)
+
+    def flush(self):
+        self._rec.flush()
+
+    def isatty(self):
+        return False
+
+    def writable(self):
+        return True
+
+    def fileno(self):
+        return self._fileno
+
+
+class _BytesShim:
+    """``sys.stdout.buffer`` for programs that write bytes."""
+
+    def __init__(self, text: Capture):
+        self._text = text
+
+    def write(self, b):
+        self._text.write(bytes(b).decode("utf-8", "replace"))
+        return len(b)
+
+    def flush(self):
+        self._text.flush()
+
+
+def value(v):
+    """An event-safe copy of a recorded value."""
+    return jsonable(v, 80)
+

@@ -1,0 +1,361 @@
+"""Maps the ``threading``/``time`` API onto the scheduler, inside the child only.
+
+``patch()`` is called once in the warm child before any schedule runs (so that every lock the
+submission creates is ours); ``activate()`` then gives a forked run its own scheduler and
+recorder. Until activated, the patched functions behave like the real ones.
+
+Covered: Thread start/join/is_alive (CPython 3.10-3.13), current_thread/enumerate/get_ident
+(virtual idents), Lock, RLock, Semaphore, BoundedSemaphore, and through CPython's own pure-Python
+code on top of those, Condition, Event, Timer and Barrier; time.sleep/time/monotonic/perf_counter
+(and their _ns forms). Not controlled: locks created before ``patch()`` (kept real, never held
+across a scheduling point by the standard library), threads started with ``_thread`` directly
+(they run free and get polling locks), blocking OS calls (a pipe's recv holds the baton).
+"""
+from __future__ import annotations
+
+import os as _os
+import sys
+import threading
+import time
+import traceback
+
+from . import real
+
+S = None          # the Scheduler of this run
+R = None          # the Recorder of this run
+config: dict = {}
+EPOCH = 1670817600.0  # 2022-12-12 13:00 JST, the lecture; time.time() starts here
+MONO0 = 1000.0
+IDENT0 = 1000
+_patched = False
+
+
+# -- recording helpers (no-ops until activated) --------------------------------------------------
+
+def record(kind: str, **fields) -> None:
+    if R is not None:
+        R.emit(kind, **fields)
+
+
+def oid(obj) -> int:
+    return R.oid(obj) if R is not None else 0
+
+
+def line(depth: int = 2) -> int | None:
+    return R.line(depth) if R is not None else None
+
+
+def who():
+    """(vid, thread name, virtual time) of the running thread, for the recorder."""
+    ts = S.me() if S is not None else None
+    if ts is None:
+        return (-1, "unmanaged", S.now if S is not None else 0.0)
+    return (ts.vid, ts.name, S.now)
+
+
+def from_submission(depth: int = 2) -> bool:
+    """Was the caller's caller code of the submission?"""
+    frame = sys._getframe(depth)
+    return R is not None and frame.f_code.co_filename == R.script
+
+
+# -- time ---------------------------------------------------------------------------------------
+
+def _sleep(seconds) -> None:
+    seconds = float(seconds)
+    if seconds < 0:
+        raise ValueError("sleep length must be non-negative")
+    if S is None:
+        return real.sleep(seconds)
+    if not S.managed():
+        return real.sleep(min(seconds, 0.001))
+    ln = line()
+    record("sleep", d=seconds, ln=ln)
+    S.sleep(seconds, ln)
+
+
+def _vnow() -> float:
+    return S.now if S is not None else 0.0
+
+
+def _time() -> float:
+    return EPOCH + _vnow()
+
+
+def _monotonic() -> float:
+    return MONO0 + _vnow()
+
+
+def _ns(f):
+    return lambda: int(f() * 1e9)
+
+
+# -- threads ------------------------------------------------------------------------------------
+
+def _get_ident() -> int:
+    if S is not None:
+        ts = S.me()
+        if ts is not None:
+            return IDENT0 + ts.vid
+    return real.get_ident()
+
+
+def _begin(thread) -> None:
+    """First thing a managed thread does in ``run()``: report itself and offer a switch."""
+    if S is None or not S.managed():
+        return
+    ts = S.current
+    record("begin", cls=type(thread).__name__, daemon=bool(thread.daemon), ident=IDENT0 + ts.vid)
+    S.point()
+
+
+def _managed_start(body, thread, daemon: bool):
+    """Start ``body`` on a managed thread; returns its ThreadState."""
+    ts = S.spawn(body, daemon)
+    ts.thread = thread
+    record("spawn", child=ts.vid, cn=thread.name, ln=line())
+    return ts
+
+
+def _start_new_thread(function, args, kwargs=None):  # 3.10-3.12
+    if S is None or not S.managed():
+        return real.start_new_thread(function, args, kwargs or {})
+    thread = getattr(function, "__self__", None)
+    ts = _managed_start(lambda: function(*args, **(kwargs or {})), thread, bool(getattr(thread, "daemon", False)))
+    if thread is not None:
+        thread._grader_ts = ts
+    return IDENT0 + ts.vid
+
+
+def _wait_for_tstate_lock(self, block=True, timeout=-1):  # 3.10-3.12
+    ts = getattr(self, "_grader_ts", None)
+    if ts is None:
+        return _orig["wait_tstate"](self, block, timeout)
+    if ts.state != "done" and block:
+        deadline = None if timeout is None or timeout < 0 else S.now + timeout
+        S.join(ts, deadline, line())
+    if ts.state == "done":
+        self._stop()
+
+
+class _Handle:
+    """3.13's ``_ThreadHandle`` for a managed thread."""
+
+    def __init__(self):
+        self.ts = None
+        self._done = False
+        self.ident = None
+
+    def is_done(self) -> bool:
+        return self._done or (self.ts is not None and self.ts.state == "done")
+
+    def _set_done(self) -> None:
+        self._done = True
+
+    def join(self, timeout=None) -> None:
+        if self.ts is None or self.is_done():
+            return
+        if S is None or not S.managed():
+            while not self.is_done():
+                real.sleep(0.0005)
+            return
+        deadline = None if timeout is None else S.now + max(timeout, 0)
+        S.join(self.ts, deadline, line())
+
+    def after_fork_alive(self) -> None:
+        pass
+
+
+def _start_joinable_thread(function, handle=None, daemon=True):  # 3.13
+    if S is None or not S.managed() or not isinstance(handle, _Handle):
+        return _orig["start_joinable"](function, handle=handle, daemon=daemon)
+    thread = getattr(function, "__self__", None)
+    ts = _managed_start(function, thread, daemon)
+    handle.ts = ts
+    handle.ident = IDENT0 + ts.vid
+    return handle
+
+
+def _thread_start(self):
+    """``Thread.start``: the new thread offers a switch before running the target."""
+    if S is not None and S.managed() and "run" not in self.__dict__:
+        run = self.run
+
+        def run_then_forget():
+            _begin(self)
+            return run()
+
+        self.run = run_then_forget
+    return _orig["start"](self)
+
+
+def _excepthook(args) -> None:
+    if R is None or args.exc_type is SystemExit:
+        return _orig["excepthook"](args)
+    report_exception(args.exc_type, args.exc_value, args.exc_traceback,
+                     f"Exception in thread {args.thread.name if args.thread else '?'}:\n")
+
+
+def report_exception(exc_type, exc, tb, header: str = "") -> None:
+    """Record an uncaught exception and print it as Python would, showing the student's frames only."""
+    record("exc", type=exc_type.__name__, msg=str(exc)[:300], tb=_student_tb(tb))
+    frames = [f for f in traceback.extract_tb(tb) if f.filename == R.script]
+    text = header
+    if frames:
+        for f in frames:
+            f.filename = _os.path.basename(f.filename)
+        text += "Traceback (most recent call last):\n" + "".join(traceback.format_list(frames))
+    text += "".join(traceback.format_exception_only(exc_type, exc))
+    try:
+        sys.stderr.write(text)
+    except Exception:
+        pass
+
+
+def _student_tb(tb) -> list:
+    out = []
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if R is not None and code.co_filename == R.script:
+            out.append([code.co_filename, tb.tb_lineno, code.co_name])
+        tb = tb.tb_next
+    return out
+
+
+def _enumerate():
+    threads = _orig["enumerate"]()
+    if R is not None and from_submission(2):
+        record("enum", threads=[{"tn": t.name, "repr": repr(t), "ident": t.ident} for t in threads], ln=line())
+    return threads
+
+
+# -- factories ----------------------------------------------------------------------------------
+
+def _lock_factory():
+    from .primitives import Lock
+    return Lock(visible=from_submission(2))
+
+
+def _rlock_factory(*args, **kwargs):
+    from .primitives import RLock
+    return RLock(visible=from_submission(2))
+
+
+def _internal_lock():
+    from .primitives import Lock
+    return Lock(visible=False)
+
+
+_orig: dict = {}
+
+
+def patch() -> None:
+    """Install the patches (once per process, before the submission's code is compiled)."""
+    global _patched
+    if _patched:
+        return
+    _patched = True
+    from . import primitives
+
+    _orig["start"] = threading.Thread.start
+    _orig["excepthook"] = threading.excepthook
+    _orig["enumerate"] = threading.enumerate
+    threading.Thread.start = _thread_start
+    threading.excepthook = _excepthook
+    threading.enumerate = _enumerate
+    threading.Lock = _lock_factory
+    threading.RLock = _rlock_factory
+    threading._CRLock = None
+    threading._allocate_lock = _internal_lock
+    threading.Semaphore = primitives.Semaphore
+    threading.BoundedSemaphore = primitives.BoundedSemaphore
+    threading.get_ident = _get_ident
+    threading._time = _monotonic
+    if hasattr(threading, "_start_joinable_thread"):
+        _orig["start_joinable"] = threading._start_joinable_thread
+        threading._start_joinable_thread = _start_joinable_thread
+        threading._ThreadHandle = _Handle
+    else:
+        _orig["wait_tstate"] = threading.Thread._wait_for_tstate_lock
+        threading._start_new_thread = _start_new_thread
+        threading.Thread._wait_for_tstate_lock = _wait_for_tstate_lock
+
+    time.sleep = _sleep
+    time.time = _time
+    time.monotonic = _monotonic
+    time.perf_counter = _monotonic
+    time.time_ns = _ns(_time)
+    time.monotonic_ns = _ns(_monotonic)
+    time.perf_counter_ns = _ns(_monotonic)
+    _patch_multiprocessing()
+
+
+def activate(scheduler, recorder, options: dict) -> None:
+    """Give this process its scheduler and recorder; the running thread becomes MainThread."""
+    global S, R
+    S, R = scheduler, recorder
+    config.clear()
+    config.update(options)
+    main = threading.main_thread()
+    scheduler.current.thread = main
+    # MainThread gets a virtual ident too, so printed reprs are the same run after run.
+    active = threading._active
+    for key, thread in list(active.items()):
+        if thread is main:
+            del active[key]
+    main._ident = IDENT0 + scheduler.current.vid
+    active[main._ident] = main
+
+
+# -- multiprocessing ------------------------------------------------------------------------------
+
+def _before_fork() -> None:
+    if R is not None:
+        R.flush()
+
+
+def _after_fork_in_child() -> None:
+    if S is not None:
+        S.after_fork_in_child()
+    if R is not None:
+        R.after_fork()
+        record("proc", ppid=_os.getppid(), method="fork")
+
+
+def _wrap_connection(cls) -> None:
+    send, recv = cls.send, cls.recv
+
+    def traced_send(self, obj):
+        record("send", type=type(obj).__name__, val=_value(obj), ln=line())
+        return send(self, obj)
+
+    def traced_recv(self):
+        obj = recv(self)
+        record("recv", type=type(obj).__name__, val=_value(obj), ln=line())
+        return obj
+
+    cls.send, cls.recv = traced_send, traced_recv
+
+
+def _spawn_command_line(*args, **kwargs):
+    """A spawned child first installs the engine, then runs multiprocessing's own bootstrap."""
+    cmd = _orig["spawn_cmd"](*args, **kwargs)
+    i = cmd.index("-c") + 1
+    cmd[i] = f"import grader.engine.spawned as _g; _g.start({_vnow()!r}); " + cmd[i]
+    return cmd
+
+
+def _patch_multiprocessing() -> None:
+    import multiprocessing.connection
+    import multiprocessing.spawn
+
+    _wrap_connection(multiprocessing.connection.Connection)
+    _orig["spawn_cmd"] = multiprocessing.spawn.get_command_line
+    multiprocessing.spawn.get_command_line = _spawn_command_line
+    _os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
+
+
+def _value(v):
+    from .recorder import value
+    return value(v)
+

@@ -1,0 +1,213 @@
+"""Baton passing over real OS threads, with virtual time.
+
+Exactly one managed thread runs at a time: it holds the baton. Every other managed thread is
+parked on its own gate (a real lock). At a scheduling point the running thread asks the strategy
+which runnable thread goes next, opens that thread's gate and parks on its own. A blocked
+thread is simply not runnable; nothing spins.
+
+Time is virtual: a sleep costs no real time. When no thread can run, the clock jumps to the
+earliest deadline (a sleep ending or a timed wait expiring). When nothing can run and nothing
+sleeps, the program is deadlocked and is stopped at once.
+
+The scheduler knows nothing of ``threading``'s API; ``runtime`` maps that API onto it.
+"""
+from __future__ import annotations
+
+from . import real
+
+RUNNABLE, BLOCKED, DONE = "runnable", "blocked", "done"
+
+
+class ThreadState:
+    """One managed thread as the scheduler sees it."""
+
+    __slots__ = ("vid", "gate", "state", "deadline", "on", "ln", "timed_out", "priority",
+                 "thread", "daemon", "real_ident", "joiners")
+
+    def __init__(self, vid: int, daemon: bool = False):
+        self.vid = vid
+        self.gate = real.allocate_lock()
+        self.gate.acquire()  # closed until the scheduler hands this thread the baton
+        self.state = RUNNABLE
+        self.deadline: float | None = None
+        self.on = None       # what it waits for (object or description), for deadlock reports
+        self.ln: int | None = None
+        self.timed_out = False
+        self.priority = 0.0
+        self.thread = None   # the threading.Thread object, once known
+        self.daemon = daemon
+        self.real_ident: int | None = None
+        self.joiners: list[ThreadState] = []
+
+    @property
+    def name(self) -> str:
+        return self.thread.name if self.thread is not None else f"thread-{self.vid}"
+
+
+class Stop(Exception):
+    """Raised inside the engine when the run must end (deadlock, budget); never seen by students."""
+
+
+class Scheduler:
+    """Runs managed threads one at a time in the order a strategy chooses."""
+
+    def __init__(self, strategy, *, timed: bool = True, max_steps: int = 200_000,
+                 max_vtime: float = 3600.0, on_stop=None):
+        self.strategy = strategy
+        self.timed = timed
+        self.max_steps = max_steps
+        self.max_vtime = max_vtime
+        self.on_stop = on_stop  # called with (kind, detail) when the run must end; must not return
+        self.now = 0.0
+        self.steps = 0
+        self.threads: list[ThreadState] = []
+        self.alive = 0  # threads not finished, MainThread included (kept, not counted: hot path)
+        self.by_real: dict[int, ThreadState] = {}
+        main = self._new_state(daemon=False)
+        main.real_ident = real.get_ident()
+        self.by_real[main.real_ident] = main
+        self.current = main
+
+    # -- threads ------------------------------------------------------------------------------
+
+    def _new_state(self, daemon: bool) -> ThreadState:
+        ts = ThreadState(len(self.threads), daemon)
+        self.threads.append(ts)
+        self.alive += 1
+        self.strategy.new_thread(ts)
+        return ts
+
+    def managed(self) -> bool:
+        """True when the calling OS thread is the one holding the baton."""
+        return real.get_ident() == self.current.real_ident
+
+    def me(self) -> ThreadState | None:
+        return self.by_real.get(real.get_ident())
+
+    def spawn(self, body, daemon: bool) -> ThreadState:
+        """Start a real OS thread that runs ``body()`` once it is first given the baton."""
+        ts = self._new_state(daemon)
+
+        def gatekeeper():
+            ts.gate.acquire()  # park until scheduled for the first time
+            ts.real_ident = real.get_ident()
+            self.by_real[ts.real_ident] = ts
+            try:
+                body()
+            finally:
+                self.finish(ts)
+
+        real.start_new_thread(gatekeeper, ())
+        return ts
+
+    def finish(self, ts: ThreadState) -> None:
+        """``ts`` has ended: wake its joiners and hand the baton on without parking."""
+        ts.state = DONE
+        self.alive -= 1
+        for waiter in ts.joiners:
+            self.wake(waiter)
+        ts.joiners.clear()
+        nxt = self._choose(count_step=True)
+        if nxt is not None:
+            self.current = nxt
+            nxt.gate.release()
+
+    def after_fork_in_child(self) -> None:
+        """After ``os.fork``: only the forking thread survives; it holds the baton."""
+        me = self.current
+        for ts in self.threads:
+            if ts is not me:
+                ts.state = DONE
+                ts.joiners.clear()
+        me.joiners.clear()
+        self.alive = 1
+        me.real_ident = real.get_ident()
+        self.by_real = {me.real_ident: me}
+
+    # -- scheduling points --------------------------------------------------------------------
+
+    def point(self) -> None:
+        """A scheduling point at a user-visible operation: the strategy may switch threads."""
+        me = self.current
+        nxt = self._choose(count_step=True)
+        self._switch(me, nxt)
+
+    def wait(self, on, deadline: float | None = None, ln: int | None = None) -> bool:
+        """Block the running thread until ``wake`` (True) or the virtual deadline passes (False)."""
+        me = self.current
+        me.state, me.on, me.deadline, me.ln, me.timed_out = BLOCKED, on, deadline, ln, False
+        nxt = self._choose(count_step=False)
+        self._switch(me, nxt)
+        return not me.timed_out
+
+    def wake(self, ts: ThreadState) -> None:
+        """Make a blocked thread runnable again (it runs when the strategy picks it)."""
+        if ts.state == BLOCKED:
+            ts.state, ts.on, ts.deadline = RUNNABLE, None, None
+
+    def sleep(self, seconds: float, ln: int | None = None) -> None:
+        """A sleep: in timed mode the thread waits on the virtual clock, else it only yields."""
+        if self.timed and seconds > 0:
+            self.wait("sleep", self.now + seconds, ln)
+        else:
+            if seconds > 0:
+                self.now += 1e-6  # the clock still moves forward, so time differences stay >= 0
+            self.point()
+
+    def join(self, target: ThreadState, deadline: float | None, ln: int | None = None) -> bool:
+        """Wait until ``target`` has finished; False when the deadline passed first."""
+        while target.state != DONE:
+            target.joiners.append(self.current)
+            if not self.wait(("join", target), deadline, ln):
+                if self.current in target.joiners:
+                    target.joiners.remove(self.current)
+                return False
+        return True
+
+    # -- the core -------------------------------------------------------------------------------
+
+    def _switch(self, me: ThreadState, nxt: ThreadState) -> None:
+        if nxt is me:
+            return
+        self.current = nxt
+        nxt.gate.release()
+        me.gate.acquire()  # parked until someone hands the baton back
+
+    def _choose(self, count_step: bool) -> ThreadState | None:
+        """The next thread to run; advances the clock or stops the run when none can."""
+        if count_step:
+            self.steps += 1
+            if self.steps > self.max_steps:
+                self._stop("steps", {"steps": self.steps})
+        runnable = [t for t in self.threads if t.state == RUNNABLE]
+        if not runnable:
+            runnable = self._advance_clock()
+            if not runnable:
+                if all(t.state == DONE for t in self.threads):
+                    return None
+                self._stop("deadlock", None)
+        current = self.current if self.current.state == RUNNABLE else None
+        return self.strategy.pick(runnable, current, self.steps)
+
+    def _advance_clock(self) -> list[ThreadState]:
+        timed = [t for t in self.threads if t.state == BLOCKED and t.deadline is not None]
+        if not timed:
+            return []
+        self.now = max(self.now, min(t.deadline for t in timed))
+        if self.now > self.max_vtime:
+            self._stop("vtime", {"vtime": self.now})
+        woken = []
+        for t in timed:
+            if t.deadline <= self.now:
+                t.state, t.deadline, t.timed_out = RUNNABLE, None, t.on != "sleep"
+                t.on = None
+                woken.append(t)
+        return woken
+
+    def blocked(self) -> list[ThreadState]:
+        return [t for t in self.threads if t.state == BLOCKED]
+
+    def _stop(self, kind: str, detail) -> None:
+        if self.on_stop is not None:
+            self.on_stop(kind, detail)
+        raise Stop(kind)

@@ -1,0 +1,167 @@
+"""The course as data: finds ``assignments/<id>/assignment.yaml`` and reads it into an ``Exercise``.
+
+Adding an exercise is adding a folder; nothing here names one.
+"""
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from types import ModuleType
+
+import yaml
+
+from ..model import GraderInputError, Msg
+
+_PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def course_root() -> Path:
+    """Where ``assignments/`` and ``data/`` are: inside the installed package, or the checkout."""
+    packaged = _PACKAGE / "_course"
+    if (packaged / "assignments").is_dir():
+        return packaged
+    return _PACKAGE.parent
+
+
+def data_file() -> Path:
+    """The course data (``data/poke_names.txt``)."""
+    return course_root() / "data" / "poke_names.txt"
+
+
+@dataclass(frozen=True)
+class RunGroup:
+    """A family of runs from the YAML ``runs:`` section."""
+
+    name: str
+    schedules: int
+    strategies: tuple[str, ...] = ("pct", "random")
+    time_modes: tuple[str, ...] = ("timed",)
+    data: tuple[str, ...] = ("course",)
+    start_method: str = "fork"
+    options: tuple[tuple[str, object], ...] = ()
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """One check as the YAML declares it; its code is ``check_<id>`` in the exercise's checks.py."""
+
+    id: str
+    points: float
+    title: Msg
+    description: Msg
+    runs: tuple[str, ...] = ()
+    """Run groups the check judges; empty for a check of the source alone."""
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise, read from its folder."""
+
+    id: str
+    version: str
+    title: Msg
+    file: str
+    folder: Path
+    checks: tuple[CheckSpec, ...]
+    groups: tuple[RunGroup, ...]
+    limits: dict = field(default_factory=dict)
+    trace: dict = field(default_factory=dict)
+    pct_depth: int = 3
+    pct_horizon: int = 200
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.points for c in self.checks)
+
+    def check(self, check_id: str) -> CheckSpec:
+        return next(c for c in self.checks if c.id == check_id)
+
+    def checks_module(self) -> ModuleType:
+        """The exercise's check functions (loaded from ``checks.py`` beside the YAML)."""
+        return _load_module(str(self.folder / "checks.py"), f"grader_checks_{self.id}")
+
+
+DEFAULT_LIMITS = {
+    "wall_seconds": 5.0,        # one run, real time
+    "total_seconds": 60.0,      # all runs of one submission, real time
+    "virtual_seconds": 3600.0,  # one run, virtual time
+    "steps": 100_000,           # scheduling points in one run
+    "output_bytes": 1 << 20,
+    "file_bytes": 64 << 20,
+    "memory_bytes": 2 << 30,
+    "processes": 256,
+}
+
+
+def _group(name: str, raw: dict) -> RunGroup:
+    return RunGroup(
+        name=name,
+        schedules=int(raw.get("schedules", 1)),
+        strategies=tuple(raw.get("strategies", ("pct", "random"))),
+        time_modes=tuple(raw.get("time_modes", ("timed",))),
+        data=tuple(raw.get("data", ("course",))),
+        start_method=str(raw.get("start_method", "fork")),
+        options=tuple(sorted((raw.get("options") or {}).items())),
+    )
+
+
+def _check(raw: dict) -> CheckSpec:
+    runs = raw.get("runs", ())
+    return CheckSpec(
+        id=str(raw["id"]),
+        points=float(raw.get("points", 1)),
+        title=Msg.from_yaml(raw.get("title", raw["id"])),
+        description=Msg.from_yaml(raw.get("description", "")),
+        runs=(runs,) if isinstance(runs, str) else tuple(runs),
+    )
+
+
+def load_exercise(folder: Path) -> Exercise:
+    """Read one exercise folder."""
+    with open(folder / "assignment.yaml", encoding="utf-8") as f:
+        raw = yaml.safe_load(f)
+    limits = dict(DEFAULT_LIMITS)
+    limits.update(raw.get("limits") or {})
+    explore = raw.get("explore") or {}
+    return Exercise(
+        id=str(raw["id"]),
+        version=str(raw.get("version", "1")),
+        title=Msg.from_yaml(raw["title"]),
+        file=str(raw.get("file", f"{raw['id']}.py")),
+        folder=folder,
+        checks=tuple(_check(c) for c in raw["checks"]),
+        groups=tuple(_group(name, g or {}) for name, g in (raw.get("runs") or {}).items()),
+        limits=limits,
+        trace=dict(raw.get("trace") or {}),
+        pct_depth=int(explore.get("pct_depth", 3)),
+        pct_horizon=int(explore.get("pct_horizon", 200)),
+    )
+
+
+@lru_cache(maxsize=None)
+def exercises() -> dict[str, Exercise]:
+    """Every exercise of the course, by id."""
+    root = course_root() / "assignments"
+    found = {}
+    for yml in sorted(root.glob("*/assignment.yaml")):
+        ex = load_exercise(yml.parent)
+        found[ex.id] = ex
+    return found
+
+
+def get(exercise_id: str) -> Exercise:
+    """The exercise with this id, or a GraderInputError listing the known ones."""
+    known = exercises()
+    if exercise_id in known:
+        return known[exercise_id]
+    from ..sources.infer import unknown_exercise_message
+    raise GraderInputError(unknown_exercise_message(exercise_id, sorted(known)))
+
+
+def _load_module(path: str, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

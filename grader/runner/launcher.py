@@ -1,0 +1,149 @@
+"""Runs a submission's schedules in a child process and turns what it left into ``RunRecord``s.
+
+The parent never imports or executes the submission. It prepares a scratch tree, starts the
+engine's warm child (``grader.engine.child``) in a new session, gives it a JSON job, waits with a
+wall-clock limit (killing the whole process group when it passes), then reads the events files.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..engine.events import decode_lines
+from ..exercises.catalog import Exercise, data_file
+from ..exercises.plan import data_variant
+from ..verdicts.observation import RunRecord, Schedule
+from .workspace import Workspace, read_capped
+
+EVENTS_CAP = 64 << 20
+RAW_CAP = 256 << 10
+_PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
+
+
+@dataclass
+class Execution:
+    """Everything the runs produced."""
+
+    runs: list[RunRecord]
+    compile_error: str | None = None
+    engine_error: str | None = None
+    """The engine itself failed (the grader's fault, not the student's)."""
+    timed_out: bool = False
+
+
+def cpu_count() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def child_env(home: Path) -> dict[str, str]:
+    """A clean environment: nothing of the user's Python settings reaches the submission."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "PYTHONIOENCODING": "utf-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONPATH": _PACKAGE_PARENT,
+    }
+
+
+def execute(exercise: Exercise, source: str, filename: str, schedules: list[Schedule],
+            base_seed: int, jobs: int | None = None) -> Execution:
+    """Run every schedule of ``schedules`` on ``source``; returns the observed runs."""
+    course = data_file().read_text(encoding="utf-8").splitlines()
+    with Workspace.create(filename) as ws:
+        for name in dict.fromkeys(s.variant for s in schedules):
+            ws.add_variant(name, data_variant(name, course, base_seed), source)
+        job = _job(exercise, source, schedules, ws, jobs or cpu_count())
+        lines, err, timed_out = _run_child(job, ws.root, exercise.limits["total_seconds"])
+        results = {}
+        compile_error = None
+        for line in lines:
+            if "compile_error" in line:
+                compile_error = line["compile_error"]
+            elif "index" in line:
+                results[line["index"]] = line
+        runs = [_record(s, ws, results.get(s.index)) for s in schedules] if compile_error is None else []
+    engine_error = None
+    if not results and compile_error is None:
+        engine_error = (err.strip().splitlines() or ["the engine stopped without a report"])[-1]
+    return Execution(runs, compile_error, engine_error, timed_out)
+
+
+def _job(exercise: Exercise, source: str, schedules: list[Schedule], ws: Workspace, jobs: int) -> dict:
+    return {
+        "source": source,
+        "limits": exercise.limits,
+        "trace": exercise.trace,
+        "pct_depth": exercise.pct_depth,
+        "pct_horizon": exercise.pct_horizon,
+        "jobs": jobs,
+        "schedules": [{
+            "index": s.index, "seed": s.seed, "strategy": s.strategy, "time_mode": s.time_mode,
+            "start_method": s.start_method, "options": dict(s.options),
+            "cwd": str(ws.cwd(s.variant)), "script": str(ws.script(s.variant)),
+            "events": str(ws.events(s.index)), "raw": str(ws.raw(s.index)),
+        } for s in schedules],
+    }
+
+
+def _run_child(job: dict, root: Path, limit: float) -> tuple[list[dict], str, bool]:
+    proc = subprocess.Popen(
+        [sys.executable, "-X", "utf8", "-s", "-m", "grader.engine.child"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=root, env=child_env(root), start_new_session=True,
+    )
+    timed_out = False
+    try:
+        out, err = proc.communicate(json.dumps(job).encode(), timeout=limit)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        _kill_group(proc.pid)
+        out, err = proc.communicate()
+    finally:
+        _kill_group(proc.pid)  # nothing of the run may outlive it
+    lines = []
+    for raw in out.splitlines():
+        try:
+            lines.append(json.loads(raw))
+        except ValueError:
+            pass
+    return lines, err.decode("utf-8", "replace")[-4000:], timed_out
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _record(schedule: Schedule, ws: Workspace, result: dict | None) -> RunRecord:
+    data, _ = read_capped(ws.events(schedule.index), EVENTS_CAP)
+    events = decode_lines(data)
+    procs: dict[int, int] = {}
+    for e in events:
+        e["proc"] = procs.setdefault(e.get("pid", 0), len(procs))
+    raw, cut = read_capped(ws.raw(schedule.index), RAW_CAP)
+    result = result or {"exit": None, "signal": None, "timed_out": True, "wall": 0.0}
+    return RunRecord(
+        schedule=schedule,
+        data_lines=ws.variants[schedule.variant],
+        events=events,
+        exit_code=result["exit"],
+        signal=result["signal"],
+        timed_out=bool(result["timed_out"]),
+        wall_seconds=float(result["wall"]),
+        raw_output=raw.decode("utf-8", "replace"),
+        output_truncated=cut,
+    )

@@ -1,0 +1,70 @@
+"""The scratch directories a submission runs in, with the course data where the lecture puts it."""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DATA_PATHS = ("lec11/data/poke_names.txt", "data/poke_names.txt")
+
+
+@dataclass
+class Workspace:
+    """A private temporary tree: ``work/<variant>/`` per data variant, ``log/`` for the events.
+
+    The submission sees only its ``work/<variant>`` directory as its working directory; the events
+    and raw output files live beside it, written by the engine.
+    """
+
+    root: Path
+    script_name: str
+    variants: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, script_name: str) -> "Workspace":
+        root = Path(tempfile.mkdtemp(prefix="grader-"))
+        (root / "log").mkdir()
+        return cls(root, script_name)
+
+    def add_variant(self, name: str, lines: list[str], source: str) -> Path:
+        """A working directory holding the data ``lines`` and the submission's source."""
+        cwd = self.root / "work" / name
+        for rel in DATA_PATHS:
+            path = cwd / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        (cwd / self.script_name).write_text(source, encoding="utf-8")
+        self.variants[name] = lines
+        return cwd
+
+    def cwd(self, variant: str) -> Path:
+        return self.root / "work" / variant
+
+    def script(self, variant: str) -> Path:
+        return self.cwd(variant) / self.script_name
+
+    def events(self, index: int) -> Path:
+        return self.root / "log" / f"{index}.events"
+
+    def raw(self, index: int) -> Path:
+        return self.root / "log" / f"{index}.out"
+
+    def remove(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> "Workspace":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+def read_capped(path: Path, cap: int) -> tuple[bytes, bool]:
+    """At most ``cap`` bytes of a file (head), and whether it was longer."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(cap + 1)
+    except FileNotFoundError:
+        return b"", False
+    return data[:cap], len(data) > cap

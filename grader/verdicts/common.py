@@ -1,0 +1,146 @@
+"""Checks and wording shared by every exercise: ``runs``, and how a run is named to a student."""
+from __future__ import annotations
+
+import re
+import signal
+
+from ..model import Failure, Msg
+from .observation import Observation, RunRecord
+
+_VARIANT = {
+    "course": ("授業のデータ", "the course data"),
+    "shuffled": ("行を並べ替えた隠しデータ", "hidden data (lines shuffled)"),
+    "rotated": ("開始位置をずらした隠しデータ", "hidden data (starting further down)"),
+    "reversed": ("逆順の隠しデータ", "hidden data (reversed)"),
+}
+_MODE = {"timed": ("sleepは仮想時間", "sleeps on a virtual clock"),
+         "yield": ("sleepは切り替えのみ", "sleeps only yield")}
+
+
+def run_label(run: RunRecord) -> Msg:
+    """``schedule #3 (pct, sleeps on a virtual clock, hidden data (lines shuffled))``."""
+    s = run.schedule
+    vj, ve = _VARIANT.get(s.variant, (s.variant, s.variant))
+    mj, me = _MODE.get(s.time_mode, (s.time_mode, s.time_mode))
+    extra_j = extra_e = ""
+    if s.start_method != "fork":
+        extra_j = extra_e = f", {s.start_method}"
+    for key, value in s.options:
+        extra_j += f", {key}={value}"
+        extra_e += f", {key}={value}"
+    return Msg(f"スケジュール #{s.index}（{s.strategy}, {mj}, {vj}{extra_j}）",
+               f"schedule #{s.index} ({s.strategy}, {me}, {ve}{extra_e})")
+
+
+def line_ref(ln) -> Msg:
+    return Msg(f"{ln}行目", f"line {ln}") if ln else Msg("行不明", "line unknown")
+
+
+def _hang_lines(raw: str, script_name: str) -> list[str]:
+    """From a faulthandler dump: per thread, the innermost line of the submission."""
+    found = []
+    for block in raw.split("\n\n"):
+        m = re.search(r'File "[^"]*' + re.escape(script_name) + r'", line (\d+)', block)
+        if m and ("most recent call first" in block):
+            found.append(m.group(1))
+    return found
+
+
+def why_not_normal(run: RunRecord, obs: Observation) -> Failure:
+    """Why one run did not end normally, worded for a student."""
+    label = run_label(run)
+    where = label
+    stop = run.stop_event
+    if run.timed_out:
+        lines = _hang_lines(run.raw_output, obs.filename)
+        at = ", ".join(lines)
+        return Failure(
+            summary=Msg("制限時間内に終わりませんでした（無限ループ？）", "did not finish within the time limit (an endless loop?)"),
+            expected=Msg("プログラムが自分で終了すること", "the program ends by itself"),
+            observed=Msg(f"実時間の制限で停止しました。止まっていた行: {at or '不明'}",
+                         f"stopped by the real-time limit; lines it was running: {at or 'unknown'}"),
+            where=where)
+    if stop is not None and stop["k"] == "deadlock":
+        trace = tuple(Msg(f"{b['tn']} が {_on(b['on'], 'ja')} を待っている（{line_ref(b.get('ln'))('ja')}）",
+                          f"{b['tn']} waits for {_on(b['on'], 'en')} ({line_ref(b.get('ln'))('en')})")
+                      for b in stop.get("blocked", []))
+        return Failure(
+            summary=Msg("デッドロック: どのスレッドも進めなくなりました", "deadlock: no thread can go on"),
+            expected=Msg("すべてのスレッドが最後まで進むこと", "every thread runs to its end"),
+            observed=Msg("すべてのスレッドが互いを待って止まりました", "every thread is waiting for another"),
+            where=where, trace=trace)
+    if stop is not None and stop["k"] == "limit":
+        return _limit_failure(stop, where)
+    if run.exceptions:
+        e = run.exceptions[0]
+        tb = e.get("tb") or []
+        ln = tb[-1][1] if tb else None
+        return Failure(
+            summary=Msg(f"{e['tn']} で例外 {e['type']} が発生しました", f"{e['tn']} raised {e['type']}"),
+            expected=Msg("例外なく最後まで実行されること", "the program runs to its end without an exception"),
+            observed=Msg.same(f"{e['type']}: {e.get('msg', '')}".rstrip(": ")),
+            where=Msg(f"{line_ref(ln)('ja')}, {label('ja')}", f"{line_ref(ln)('en')}, {label('en')}"))
+    if run.signal is not None:
+        name = _signal_name(run.signal)
+        return Failure(
+            summary=Msg(f"プログラムがシグナル {name} で強制終了しました", f"the program was killed by signal {name}"),
+            expected=Msg("正常終了（終了ステータス0）", "a normal end (exit status 0)"),
+            observed=Msg("メモリやプロセス数の上限を超えた可能性があります",
+                         "it may have gone over the memory or process limit"),
+            where=where)
+    code = run.exit_code
+    return Failure(
+        summary=Msg(f"終了ステータス {code} で終了しました", f"the program exited with status {code}"),
+        expected=Msg("終了ステータス 0", "exit status 0"),
+        observed=Msg(f"終了ステータス {code}（sys.exit や os._exit？）", f"exit status {code} (sys.exit or os._exit?)"),
+        where=where)
+
+
+def _on(what: str, lang: str) -> str:
+    if what == "sleep":
+        return "sleep" if lang == "en" else "sleepの終了"
+    if what.startswith("join "):
+        return f"the end of {what[5:]} (join)" if lang == "en" else f"{what[5:]} の終了（join）"
+    if what == "wait":
+        return "an Event/Condition" if lang == "en" else "Event/Condition"
+    return what
+
+
+def _limit_failure(stop: dict, where: Msg) -> Failure:
+    what = stop.get("what")
+    detail = stop.get("detail") or {}
+    if what == "output":
+        return Failure(
+            summary=Msg("出力が多すぎます（止まらない print？）", "far too much output (a print that never stops?)"),
+            expected=Msg(f"出力は {detail.get('cap', 0) // 1024} KiB まで", f"at most {detail.get('cap', 0) // 1024} KiB of output"),
+            observed=Msg("上限を超えたので打ち切りました", "output went over the cap and the run was stopped"),
+            where=where)
+    sleepers = [b for b in stop.get("blocked", []) if b.get("on") == "sleep"]
+    who = ", ".join(f"{b['tn']} ({line_ref(b.get('ln'))('en')})" for b in sleepers)
+    who_ja = "、".join(f"{b['tn']}（{line_ref(b.get('ln'))('ja')}）" for b in sleepers)
+    if what == "vtime":
+        return Failure(
+            summary=Msg("プログラムが終わりません（sleepを繰り返すループ？）", "the program never ends (a loop that keeps sleeping?)"),
+            expected=Msg("プログラムが自分で終了すること", "the program ends by itself"),
+            observed=Msg(f"仮想時間で {detail.get('vtime', 0):.0f} 秒たっても終わりませんでした。動き続けていたスレッド: {who_ja or '不明'}",
+                         f"still running after {detail.get('vtime', 0):.0f} s of virtual time; kept alive by: {who or 'unknown'}"),
+            where=where)
+    return Failure(
+        summary=Msg("プログラムが終わりません（待ち続けるループ？）", "the program never ends (a busy-waiting loop?)"),
+        expected=Msg("プログラムが自分で終了すること", "the program ends by itself"),
+        observed=Msg(f"{detail.get('steps', 0)} 回の切り替えを超えても終わりませんでした",
+                     f"still running after {detail.get('steps', 0)} scheduling steps"),
+        where=where)
+
+
+def _signal_name(sig: int) -> str:
+    try:
+        return signal.Signals(sig).name
+    except ValueError:
+        return str(sig)
+
+
+def check_runs(obs: Observation) -> None:
+    """Every run ends normally within its limits: no exception, deadlock, hang or crash."""
+    for run in sorted(obs.runs, key=lambda r: r.schedule.index):
+        assert run.ended_normally, why_not_normal(run, obs)

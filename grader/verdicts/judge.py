@@ -1,0 +1,85 @@
+"""Runs an exercise's checks over an observation: plain functions whose asserts carry a ``Failure``.
+
+A check ``check_<id>(obs)`` gets the observation narrowed to the runs it judges: for ``runs``
+every run of its groups; for the others only the runs that ended normally (a crash is ``runs``'s
+concern). When none did, the check is a failure saying it could not be judged, never a skip.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+
+from ..exercises.catalog import CheckSpec, Exercise
+from ..model import CheckResult, Failure, Msg
+from .observation import Observation
+
+NOT_JUDGED = Msg(
+    "判定できません: プログラムが最後まで正常に実行されませんでした（runs を参照）",
+    "not judged: the program did not run to its end normally (see runs)",
+)
+
+
+def _narrow(obs: Observation, spec: CheckSpec) -> Observation | None:
+    if not spec.runs:
+        return obs
+    runs = obs.group(*spec.runs)
+    if spec.id != "runs":
+        runs = [r for r in runs if r.ended_normally]
+        if not runs:
+            return None
+    return dataclasses.replace(obs, runs=runs)
+
+
+def judge_one(spec: CheckSpec, fn, obs: Observation) -> CheckResult:
+    """The verdict of one check."""
+    t0 = time.perf_counter()
+    failure: Failure | None = None
+    error = False
+    narrowed = _narrow(obs, spec)
+    if narrowed is None:
+        failure = Failure(summary=NOT_JUDGED)
+    elif fn is None:
+        error = True
+        failure = Failure(summary=Msg(f"採点器の誤り: check_{spec.id} がありません",
+                                      f"grader error: check_{spec.id} is missing"))
+    else:
+        try:
+            fn(narrowed)
+        except AssertionError as exc:
+            failure = _as_failure(exc)
+        except Exception as exc:  # the grader's own fault: reported as an error, not the student's
+            error = True
+            failure = Failure(summary=Msg(f"採点器の内部エラー: {type(exc).__name__}: {exc}",
+                                          f"grader internal error: {type(exc).__name__}: {exc}"))
+    if failure is not None and failure.replay is None and obs.replay:
+        failure = dataclasses.replace(failure, replay=obs.replay)
+    passed = failure is None
+    return CheckResult(
+        id=spec.id, title=spec.title, points=spec.points if passed else 0.0, max_points=spec.points,
+        passed=passed, failure=failure, seconds=time.perf_counter() - t0, error=error,
+    )
+
+
+def _as_failure(exc: AssertionError) -> Failure:
+    arg = exc.args[0] if exc.args else None
+    if isinstance(arg, Failure):
+        return arg
+    if isinstance(arg, Msg):
+        return Failure(summary=arg)
+    return Failure(summary=Msg.same(str(arg) if arg else "assertion failed"))
+
+
+def judge(exercise: Exercise, obs: Observation) -> list[CheckResult]:
+    """Every check of ``exercise``, in the YAML's order."""
+    module = exercise.checks_module()
+    return [judge_one(spec, getattr(module, f"check_{spec.id}", None), obs) for spec in exercise.checks]
+
+
+def judge_unrunnable(exercise: Exercise, failure: Failure) -> list[CheckResult]:
+    """Verdicts when the program could not be run at all (syntax error): ``runs`` says why."""
+    out = []
+    for spec in exercise.checks:
+        f = failure if spec.id == "runs" else Failure(summary=NOT_JUDGED)
+        out.append(CheckResult(id=spec.id, title=spec.title, points=0.0, max_points=spec.points,
+                               passed=False, failure=f))
+    return out
