@@ -48,7 +48,7 @@ class Recorder:
             frame = frame.f_back
         return None
 
-    def emit(self, kind: str, **fields) -> None:
+    def emit(self, kind: str, /, **fields) -> None:
         """Write one event (flushing any merged output first)."""
         if self.pending is not None:
             self._flush_output()

@@ -32,7 +32,7 @@ _patched = False
 
 # -- recording helpers (no-ops until activated) --------------------------------------------------
 
-def record(kind: str, **fields) -> None:
+def record(kind: str, /, **fields) -> None:
     if R is not None:
         R.emit(kind, **fields)
 
@@ -111,7 +111,13 @@ def _begin(thread) -> None:
 
 def _managed_start(body, thread, daemon: bool):
     """Start ``body`` on a managed thread; returns its ThreadState."""
-    ts = S.spawn(body, daemon)
+    def run_and_report():
+        try:
+            body()
+        finally:
+            record("end")
+
+    ts = S.spawn(run_and_report, daemon)
     ts.thread = thread
     record("spawn", child=ts.vid, cn=thread.name, ln=line())
     return ts
@@ -131,11 +137,19 @@ def _wait_for_tstate_lock(self, block=True, timeout=-1):  # 3.10-3.12
     ts = getattr(self, "_grader_ts", None)
     if ts is None:
         return _orig["wait_tstate"](self, block, timeout)
-    if ts.state != "done" and block:
-        deadline = None if timeout is None or timeout < 0 else S.now + timeout
-        S.join(ts, deadline, line())
+    if block and S.managed():
+        _join(ts, None if timeout is None or timeout < 0 else timeout)
     if ts.state == "done":
         self._stop()
+
+
+def _join(ts, timeout) -> None:
+    """``Thread.join`` on a managed thread: a scheduling point, then wait (virtual timeout)."""
+    ln = line()
+    record("join", target=ts.vid, timeout=timeout, ln=ln)
+    S.point()
+    done = S.join(ts, None if timeout is None else S.now + timeout, ln)
+    record("joined", target=ts.vid, done=done, ln=ln)
 
 
 class _Handle:
@@ -153,17 +167,13 @@ class _Handle:
         self._done = True
 
     def join(self, timeout=None) -> None:
-        if self.ts is None or self.is_done():
+        if self.ts is None or self._done:
             return
         if S is None or not S.managed():
             while not self.is_done():
                 real.sleep(0.0005)
             return
-        deadline = None if timeout is None else S.now + max(timeout, 0)
-        S.join(self.ts, deadline, line())
-
-    def after_fork_alive(self) -> None:
-        pass
+        _join(self.ts, None if timeout is None else max(timeout, 0))
 
 
 def _start_joinable_thread(function, handle=None, daemon=True):  # 3.13

@@ -1,0 +1,130 @@
+"""The ``grade`` command: grade one submission, or list the exercises.
+
+Exit status: 0 every check passed, 1 some check failed, 2 the grader could not grade (bad usage,
+unknown exercise, unreadable file) with a one-line reason on stderr and never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+
+from ..model import GraderInputError, Msg
+
+EXIT_PASS, EXIT_FAIL, EXIT_CANNOT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, not argparse's usage block
+        raise GraderInputError(Msg(f"使い方の誤り: {message}（grade --help を参照）",
+                                   f"usage error: {message} (see grade --help)"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="grade", description=(
+        "Grade a Python concurrency exercise deterministically: every race found, every time, "
+        "explained in Japanese or English."))
+    p.add_argument("file", nargs="?", help="the submission (.py or .ipynb)")
+    p.add_argument("--exercise", "-e", metavar="ID", help="exercise id (default: inferred from the file name)")
+    p.add_argument("--seed", type=int, default=1, help="base seed: the same seed gives the same report (default 1)")
+    p.add_argument("--lang", choices=("ja", "en"), help="report language (default: from the locale)")
+    p.add_argument("--junit", metavar="PATH", help="write a JUnit XML report")
+    p.add_argument("--junit-flavor", choices=("jenkins", "codegrade"), default="jenkins",
+                   help="codegrade: no properties, no suite output")
+    p.add_argument("--json", metavar="PATH", help="write results JSON (Gradescope results.json shape)")
+    p.add_argument("--jobs", "-j", type=int, default=None, help="runs in parallel (default: one per CPU)")
+    p.add_argument("--list", action="store_true", help="list the exercises and their checks")
+    p.add_argument("--no-color", action="store_true", help="no colours in the terminal report")
+    return p
+
+
+def _list(lang: str) -> str:
+    from ..exercises.catalog import exercises
+    out = []
+    for ex in exercises().values():
+        out.append(f"{ex.id}  ({ex.file})  {ex.title(lang)}  [{ex.max_score:g}]")
+        for c in ex.checks:
+            out.append(f"    {c.id:<16} {c.points:>3g}  {c.title(lang)}")
+    return "\n".join(out) + "\n"
+
+
+def _write(path: str, data: bytes) -> None:
+    try:
+        with open(path, "wb") as f:
+            f.write(data)
+    except OSError as exc:
+        raise GraderInputError(Msg(f"レポートを書き込めません: {path}: {exc.strerror}",
+                                   f"cannot write the report {path}: {exc.strerror}")) from None
+
+
+def run(argv: list[str], lang_env: dict) -> int:
+    """The command's body; raises GraderInputError for what it cannot grade."""
+    from ..reports.terminal import pick_lang
+
+    if argv[:1] == ["batch"]:
+        raise GraderInputError(Msg("grade batch はまだ実装されていません", "grade batch is not implemented yet"))
+    args = build_parser().parse_args(argv)
+    lang = pick_lang(args.lang, lang_env)
+    if args.list:
+        sys.stdout.write(_list(lang))
+        return EXIT_PASS
+    if not args.file:
+        raise GraderInputError(Msg("採点するファイルを指定してください（例: grade counter_lck.py）",
+                                   "give the file to grade (e.g. grade counter_lck.py)"))
+    from ..exercises import catalog
+    from ..grading import grade_submission
+    from ..reports.terminal import render_terminal
+    from ..sources.infer import cannot_infer_message, infer_exercise
+    from ..sources.submission import load_submission
+
+    if args.exercise:
+        exercise = catalog.get(args.exercise)
+    else:
+        found = infer_exercise(args.file, catalog.exercises())
+        if found is None:
+            raise GraderInputError(cannot_infer_message(args.file, sorted(catalog.exercises())))
+        exercise = catalog.get(found)
+    submission = load_submission(args.file, exercise.file if not args.file.endswith(".py") else None)
+    result = grade_submission(submission, exercise, args.seed, jobs=args.jobs,
+                              explicit_exercise=bool(args.exercise))
+    if args.junit:
+        from ..reports.junit import render_junit
+        _write(args.junit, render_junit([result], lang, args.junit_flavor))
+    if args.json:
+        from ..reports.gradescope import dumps, render_gradescope
+        _write(args.json, dumps(render_gradescope(result, lang)).encode("utf-8"))
+    color = not args.no_color and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    sys.stdout.write(render_terminal(result, lang, color))
+    return EXIT_PASS if result.passed else EXIT_FAIL
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point (``grade``)."""
+    from ..reports.terminal import pick_lang
+
+    argv = sys.argv[1:] if argv is None else argv
+    env = dict(os.environ)
+    try:
+        lang = pick_lang("ja" if "ja" in argv and "--lang" in argv else None, env)
+    except ValueError:
+        lang = "en"
+    try:
+        code = run(argv, env)
+    except GraderInputError as exc:
+        sys.stderr.write(f"grade: {exc.msg(lang)}\n")
+        code = EXIT_CANNOT
+    except KeyboardInterrupt:
+        sys.stderr.write("grade: interrupted\n")
+        code = 130
+    except Exception as exc:  # the grader's own fault: one line, the traceback only on request
+        if os.environ.get("GRADER_DEBUG"):
+            traceback.print_exc()
+        sys.stderr.write(f"grade: internal error: {type(exc).__name__}: {exc} (GRADER_DEBUG=1 shows details)\n")
+        code = EXIT_CANNOT
+    sys.stdout.flush()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""Building blocks for exercise checks: a printed tally, judged and explained.
+
+Checks in ``assignments/<id>/checks.py`` compose these; nothing here names an exercise.
+"""
+from __future__ import annotations
+
+from ..model import Failure, Msg
+from .analysis import calls, describe_lost_update, expected_tally, find_tally, lost_updates, thread_timeline
+from .analysis._common import fmt
+from .common import line_ref, run_label
+from .observation import RunRecord
+
+MARKER = "集計結果"
+
+
+def printed_tally(run: RunRecord, marker: str = MARKER) -> tuple[dict | None, int | None]:
+    """The tally the main process printed after ``marker``, and the source line that printed it."""
+    got, _, line = find_tally(run.output(), marker)
+    ln = None
+    if line is not None:
+        ln = next((e.get("ln") for e in reversed(run.events)
+                   if e["k"] == "out" and e.get("proc", 0) == 0 and marker in e.get("s", "")), None)
+    return got, ln
+
+
+def fmt_dict(d: dict) -> str:
+    """A dict as Python prints it."""
+    return repr(dict(d))
+
+
+def where(run: RunRecord, ln: int | None) -> Msg:
+    lab = run_label(run)
+    ref = line_ref(ln)
+    return Msg(f"{ref.ja}, {lab.ja}", f"{ref.en}, {lab.en}")
+
+
+def no_tally_failure(run: RunRecord, expected: dict, marker: str = MARKER) -> Failure:
+    return Failure(
+        summary=Msg(f"「{marker}」のあとに辞書が出力されていません",
+                    f"no dict was printed after 「{marker}」"),
+        expected=Msg.same(f"{marker}： {fmt_dict(expected)}"),
+        observed=Msg("出力の最後の行: " + (run.lines()[-1] if run.lines() else "(出力なし)"),
+                     "last line printed: " + (run.lines()[-1] if run.lines() else "(no output)")),
+        where=run_label(run))
+
+
+def wrong_tally_failure(run: RunRecord, expected: dict, got: dict, ln: int | None) -> Failure:
+    """A wrong tally, with the interleaving that lost an update when the events show one."""
+    diffs = [(k, expected.get(k, 0), got.get(k, 0)) for k in dict.fromkeys([*expected, *got])
+             if expected.get(k, 0) != got.get(k, 0)]
+    detail_en = ", ".join(f"{fmt(k)} {g} instead of {e}" for k, e, g in diffs)
+    detail_ja = "、".join(f"{fmt(k)} が {e} ではなく {g}" for k, e, g in diffs)
+    losses = lost_updates(run.events)
+    trace: tuple[Msg, ...] = ()
+    summary = Msg(f"集計結果が正しくありません: {detail_ja}", f"the tally is wrong: {detail_en}")
+    if losses:
+        head, trace = describe_lost_update(losses[0])
+        summary = Msg(f"{summary.ja}（{head.ja}）", f"{summary.en} ({head.en})")
+    return Failure(summary=summary, expected=Msg.same(fmt_dict(expected)), observed=Msg.same(fmt_dict(got)),
+                   where=where(run, ln), trace=trace)
+
+
+def assert_exact_tally(run: RunRecord, first: int = 9, marker: str = MARKER) -> None:
+    """The printed tally equals the counts of ``types[:first]`` of this run's data."""
+    expected = expected_tally(run.types, first)
+    got, ln = printed_tally(run, marker)
+    assert got is not None, no_tally_failure(run, expected, marker)
+    got = {k: v for k, v in got.items()}
+    assert got == expected, wrong_tally_failure(run, expected, got, ln)
+
+
+def _names(names) -> str:
+    names = list(names)
+    return ", ".join(names[:6]) + (f" … (+{len(names) - 6})" if len(names) > 6 else "")
+
+
+def assert_one_thread_per_call(run: RunRecord, fn: str, expected_calls: int) -> None:
+    """``fn`` ran ``expected_calls`` times in process 0, each time in its own non-main thread."""
+    cs = [c for c in calls(run.events, fn) if c.proc == 0]
+    assert len(cs) == expected_calls, Failure(
+        summary=Msg(f"{fn} の呼び出し回数が {len(cs)} 回です（{expected_calls} 回のはず）",
+                    f"{fn} was called {len(cs)} times, not {expected_calls}"),
+        expected=Msg(f"データの各タイプについて1回ずつ、計 {expected_calls} 回",
+                     f"once per type in the data, {expected_calls} calls"),
+        observed=Msg(f"{len(cs)} 回", f"{len(cs)} calls"), where=run_label(run))
+    in_main = [c for c in cs if c.th == 0]
+    assert not in_main, Failure(
+        summary=Msg(f"{fn} がメインスレッドで実行されています", f"{fn} ran in MainThread"),
+        expected=Msg(f"{fn} の呼び出しごとに threading.Thread を1つ作って start する",
+                     f"each call of {fn} runs in a threading.Thread of its own"),
+        observed=Msg(f"MainThread が {fn} を {len(in_main)} 回直接呼び出しました",
+                     f"MainThread called {fn} itself {len(in_main)} times"),
+        where=where(run, in_main[0].ln))
+    per_thread: dict[int, list] = {}
+    for c in cs:
+        per_thread.setdefault(c.th, []).append(c)
+    shared = next((v for v in per_thread.values() if len(v) > 1), None)
+    assert shared is None, Failure(
+        summary=Msg(f"{shared[0].tn} が {fn} を {len(shared)} 回実行しています",
+                    f"{shared[0].tn} ran {fn} {len(shared)} times"),
+        expected=Msg("1回の呼び出しにつき1つのスレッド", "one thread per call"),
+        observed=Msg(f"{len(per_thread)} スレッドで {len(cs)} 回", f"{len(cs)} calls in {len(per_thread)} threads"),
+        where=run_label(run))
+
+
+def assert_started_before_joined(run: RunRecord) -> None:
+    """Every thread was started before the first ``join``: they ran concurrently."""
+    first = next((e for e in run.events if e["k"] == "join" and e.get("proc", 0) == 0), None)
+    if first is None:
+        return
+    late = [e for e in run.events if e["k"] == "spawn" and e.get("proc", 0) == 0 and e["n"] > first["n"]]
+    joined = thread_timeline(run.events).get(first.get("target"))
+    target = joined.name if joined else "?"
+    assert not late, Failure(
+        summary=Msg("すべてのスレッドを開始する前に join しています（スレッドが順番に実行される）",
+                    "a thread is joined before all threads are started (so they run one by one)"),
+        expected=Msg("すべてのスレッドを start してから、まとめて join する",
+                     "start every thread first, then join them"),
+        observed=Msg(f"{target} を join した後に {_names(e['cn'] for e in late)} が開始されました",
+                     f"{_names(e['cn'] for e in late)} started only after {target} was joined"),
+        where=where(run, first.get("ln")))
+
+
+def assert_printed_after_all_ended(run: RunRecord, marker: str = MARKER) -> None:
+    """The line with ``marker`` came after the end of every thread of process 0."""
+    pos = next((i for i in range(len(run.events) - 1, -1, -1)
+                if run.events[i]["k"] == "out" and run.events[i].get("proc", 0) == 0
+                and marker in run.events[i].get("s", "")), None)
+    assert pos is not None, no_tally_failure(run, {}, marker)
+    printed = run.events[pos]
+    ended = {e["th"] for e in run.events[:pos] if e["k"] == "end" and e.get("proc", 0) == 0}
+    running = [s for vid, s in thread_timeline(run.events).items() if vid != 0 and vid not in ended]
+    assert not running, Failure(
+        summary=Msg(f"スレッドの終了を待たずに「{marker}」を表示しています",
+                    f"「{marker}」 is printed before every thread has ended"),
+        expected=Msg("すべてのスレッドを join してから結果を表示する",
+                     "join every thread, then print the result"),
+        observed=Msg(f"表示した時点（{printed['t']:.1f}秒）でまだ実行中: {_names(s.name for s in running)}",
+                     f"still running when it was printed (at {printed['t']:.1f} s): {_names(s.name for s in running)}"),
+        where=where(run, printed.get("ln")))
