@@ -99,6 +99,7 @@ def _run(job: dict, spec: dict, code) -> int:
                    on_overflow=lambda: _exit_now(EXIT_LIMIT))
     options = dict(spec.get("options") or {})
     options["trace"] = job.get("trace", {})
+    options["seed"] = seed
     runtime.activate(sched, rec, options)
 
     import multiprocessing

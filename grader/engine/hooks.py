@@ -89,7 +89,9 @@ def trace(name: str):
                 return fn(*args, **kwargs)
             if scale and len(args) > scale["arg"] and isinstance(args[scale["arg"]], int):
                 i = scale["arg"]
-                scaled = max(scale.get("min", 1), args[i] // scale["divide"])
+                # The jitter varies the size with the seed, so a hard-coded result list fails.
+                jitter = int(runtime.config.get("seed", 0)) % (scale.get("jitter", 0) + 1)
+                scaled = max(scale.get("min", 1), args[i] // scale["divide"] + jitter)
                 args = args[:i] + (scaled,) + args[i + 1:]
             cid = next(_call_ids)
             runtime.record("call", fn=name, cid=cid, args=value(list(args)), ln=first_line)

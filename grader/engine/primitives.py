@@ -147,6 +147,9 @@ class RLock(Lock):
     def _is_owned(self) -> bool:
         return self._holder == self._me() and self._count > 0
 
+    def _recursion_count(self) -> int:
+        return self._count if self._holder == self._me() else 0
+
     def _release_save(self):
         count, self._count = self._count, 1
         self.release()

@@ -302,10 +302,12 @@ def patch() -> None:
 
 def activate(scheduler, recorder, options: dict) -> None:
     """Give this process its scheduler and recorder; the running thread becomes MainThread."""
-    global S, R
+    global S, R, IDENT0
     S, R = scheduler, recorder
     config.clear()
     config.update(options)
+    # Idents vary with the seed (a hard-coded "<Thread(Thread-1, started 1001)>" fails) yet repeat.
+    IDENT0 = 1000 * (1 + int(options.get("seed", 0)) % 90)
     main = threading.main_thread()
     scheduler.current.thread = main
     # MainThread gets a virtual ident too, so printed reprs are the same run after run.

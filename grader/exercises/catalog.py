@@ -53,6 +53,8 @@ class CheckSpec:
     description: Msg
     runs: tuple[str, ...] = ()
     """Run groups the check judges; empty for a check of the source alone."""
+    failed_runs: bool = False
+    """The check also sees runs that did not end normally (``runs`` always does)."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,7 @@ def _check(raw: dict) -> CheckSpec:
         title=Msg.from_yaml(raw.get("title", raw["id"])),
         description=Msg.from_yaml(raw.get("description", "")),
         runs=(runs,) if isinstance(runs, str) else tuple(runs),
+        failed_runs=bool(raw.get("failed_runs", raw["id"] == "runs")),
     )
 
 

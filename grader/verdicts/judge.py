@@ -1,8 +1,9 @@
 """Runs an exercise's checks over an observation: plain functions whose asserts carry a ``Failure``.
 
-A check ``check_<id>(obs)`` gets the observation narrowed to the runs it judges: for ``runs``
-every run of its groups; for the others only the runs that ended normally (a crash is ``runs``'s
-concern). When none did, the check is a failure saying it could not be judged, never a skip.
+A check ``check_<id>(obs)`` gets the observation narrowed to the runs it judges: for ``runs`` (and
+a check whose YAML says ``failed_runs: true``) every run of its groups; for the others only the
+runs that ended normally (a crash is ``runs``'s concern). When none did, the check is a failure
+saying it could not be judged, never a skip.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def _narrow(obs: Observation, spec: CheckSpec) -> Observation | None:
     if not spec.runs:
         return obs
     runs = obs.group(*spec.runs)
-    if spec.id != "runs":
+    if not spec.failed_runs:
         runs = [r for r in runs if r.ended_normally]
         if not runs:
             return None

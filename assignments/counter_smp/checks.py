@@ -1,0 +1,68 @@
+"""Checks of counter_smp (see assignment.yaml). Run by ``grade`` or ``pytest --submission``."""
+from grader.model import Failure, Msg
+from grader.verdicts.analysis import expected_tally, final_dict_state, peak_inside, sync_objects
+from grader.verdicts.common import check_runs, run_label  # noqa: F401  (the shared `runs` check)
+from grader.verdicts.kit import assert_exact_tally, fmt_dict, no_tally_failure, printed_tally, where
+
+LIMIT = 2
+EXPECTED_INSIDE = Msg("辞書を読んでから書き込むまでの区間に、同時に入るのは最大2スレッド（Semaphore(2)）",
+                      "at most 2 threads at once between reading and writing the dict (Semaphore(2))")
+
+
+def _semaphores(run) -> str:
+    made = [e for e in sync_objects(run.events).values() if e.get("proc", 0) == 0]
+    return ", ".join(f"{e['kind']}({e.get('value')}) (line {e.get('ln')})" for e in made) or "none"
+
+
+def check_semaphore(obs):
+    """Never more than 2 threads inside the guarded section, and 2 at some moment (timed runs)."""
+    best = 0
+    for run in obs.runs:
+        peak, names = peak_inside(run.events)
+        assert peak <= LIMIT, Failure(
+            summary=Msg(f"{peak} スレッドが同時に保護区間に入りました（上限は2）",
+                        f"{peak} threads were inside the guarded section at once (the limit is 2)"),
+            expected=EXPECTED_INSIDE,
+            observed=Msg(f"同時に入っていたスレッド: {', '.join(names)}。作られた同期オブジェクト: {_semaphores(run)}",
+                         f"inside together: {', '.join(names)}; sync objects created: {_semaphores(run)}"),
+            where=run_label(run))
+        if run.schedule.time_mode == "timed":
+            best = max(best, peak)
+    timed = [r for r in obs.runs if r.schedule.time_mode == "timed"]
+    if timed:
+        run = timed[0]
+        assert best == LIMIT, Failure(
+            summary=Msg(f"保護区間に同時に入ったのは最大 {best} スレッドでした（2スレッドが同時に入るはず）",
+                        f"at most {best} thread(s) were ever inside the guarded section (2 should be, at some moment)"),
+            expected=EXPECTED_INSIDE,
+            observed=Msg(f"最大 {best}。作られた同期オブジェクト: {_semaphores(run)}",
+                         f"peak {best}; sync objects created: {_semaphores(run)}"),
+            where=run_label(run))
+
+
+def check_exact_with_one(obs):
+    """With every Semaphore made Semaphore(1), the tally is exact."""
+    for run in obs.runs:
+        assert_exact_tally(run)
+
+
+def check_tally(obs):
+    """The printed tally is one the observed schedule can produce."""
+    for run in obs.runs:
+        true = expected_tally(run.types)
+        got, ln = printed_tally(run)
+        assert got is not None, no_tally_failure(run, true)
+        missing = [k for k in true if k not in got]
+        bad = {k: v for k, v in got.items() if k not in true or not (1 <= v <= true[k])}
+        final = final_dict_state(run.events)
+        problem = None
+        if missing or bad:
+            problem = Msg(f"各タイプが1以上 {fmt_dict(true)} 以下で、全タイプがあること",
+                          f"every type present, each count between 1 and {fmt_dict(true)}")
+        elif final and dict(got) != dict(final):
+            problem = Msg(f"共有辞書の最終状態 {fmt_dict(final)} と同じであること",
+                          f"the shared dict's final state, {fmt_dict(final)}")
+        assert problem is None, Failure(
+            summary=Msg("表示した集計結果がこの実行では起こりえない値です",
+                        "the printed tally is not one this run could produce"),
+            expected=problem, observed=Msg.same(fmt_dict(got)), where=where(run, ln))

@@ -1,0 +1,158 @@
+"""Checks of fizz_buzz_mt (see assignment.yaml). Run by ``grade`` or ``pytest --submission``."""
+import ast
+import re
+
+from grader.model import Failure, Msg
+from grader.verdicts.analysis import calls
+from grader.verdicts.common import check_runs, line_ref, run_label  # noqa: F401
+from grader.verdicts.kit import assert_started_before_joined, where
+
+CALLS = 5  # num_lst = [i*10000000 for i in range(5, 0, -1)]
+
+
+def fizz_buzz(num):
+    """The correct list for 1..num."""
+    return ["FizzBuzz" if i % 15 == 0 else "Fizz" if i % 3 == 0 else "Buzz" if i % 5 == 0 else i
+            for i in range(1, num + 1)]
+
+
+def _repr_pattern(name: str) -> re.Pattern:
+    """A Thread's repr as printed: ``<Thread(Thread-1 (fizz_buzz), started 1001)>``."""
+    return re.compile(r"<\w+\(" + re.escape(name) + r", (?:initial|started|stopped)[^)]*\)>")
+
+
+def _shows(text: str, name: str) -> tuple[bool, bool]:
+    """Does ``text`` show the Thread object, and the name besides the repr?"""
+    pattern = _repr_pattern(name)
+    obj = bool(pattern.search(text))
+    rest = pattern.sub("", text)
+    return obj, name in rest
+
+
+def check_import_style(obs):
+    """``import threading`` used as a namespace; no ``from threading import ...``."""
+    tree = obs.tree
+    assert tree is not None, Failure(summary=Msg("構文エラー", "syntax error"))
+    froms = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module == "threading"]
+    assert not froms, Failure(
+        summary=Msg("from threading import ... を使っています", "uses from threading import ..."),
+        expected=Msg("import threading として threading.Thread, threading.enumerate() のように書く",
+                     "import threading, then write threading.Thread, threading.enumerate()"),
+        observed=Msg.same(ast.get_source_segment(obs.source, froms[0]) or "from threading import ..."),
+        where=line_ref(froms[0].lineno))
+    imports = [n for n in ast.walk(tree) if isinstance(n, ast.Import)
+               and any(a.name == "threading" for a in n.names)]
+    assert imports, Failure(
+        summary=Msg("import threading がありません", "no import threading"),
+        expected=Msg("import threading", "import threading"),
+        observed=Msg("threading モジュールを import していません", "the threading module is never imported"))
+
+
+def check_worker_identity(obs):
+    """Every fizz_buzz call prints the Thread object and name of the thread running it."""
+    for run in obs.runs:
+        for c in [c for c in calls(run.events, "fizz_buzz") if c.proc == 0]:
+            printed = "".join(e["s"] for e in run.events if e["k"] == "out" and e.get("proc", 0) == 0
+                              and e["th"] == c.th and c.enter_n <= e["n"] <= (c.exit_n or 1 << 60))
+            obj, name = _shows(printed, c.tn)
+            lines = [ln for ln in printed.splitlines() if "<" in ln or "Thread" in ln][:3]
+            assert obj and name, Failure(
+                summary=Msg(f"{c.tn} で実行された fizz_buzz が、自分のスレッドの{'名前' if obj else 'Threadオブジェクト'}を表示していません",
+                            f"fizz_buzz running in {c.tn} does not print its own thread's {'name' if obj else 'Thread object'}"),
+                expected=Msg(f"print(threading.current_thread(), threading.current_thread().name) → <…({c.tn}, started …)> {c.tn}",
+                             f"print(threading.current_thread(), threading.current_thread().name) → <…({c.tn}, started …)> {c.tn}"),
+                observed=Msg("表示: " + (" / ".join(lines) or "(なし)"), "printed: " + (" / ".join(lines) or "(nothing)")),
+                where=where(run, c.ln))
+
+
+def check_listing(obs):
+    """Main prints one line per thread of threading.enumerate(): object and name."""
+    for run in obs.runs:
+        events = run.events
+        enums = [i for i, e in enumerate(events) if e["k"] == "enum" and e.get("proc", 0) == 0 and e["th"] == 0]
+        assert enums, Failure(
+            summary=Msg("メインスレッドで threading.enumerate() を呼んでいません",
+                        "main never calls threading.enumerate()"),
+            expected=Msg("for th in threading.enumerate(): print(th, th.name)",
+                         "for th in threading.enumerate(): print(th, th.name)"),
+            observed=Msg("threading.enumerate() の呼び出しなし", "no call of threading.enumerate()"),
+            where=run_label(run))
+        problem = None
+        for k, i in enumerate(enums):
+            end = enums[k + 1] if k + 1 < len(enums) else len(events)
+            text = "".join(e["s"] for e in events[i:end] if e["k"] == "out" and e.get("proc", 0) == 0 and e["th"] == 0)
+            lines = text.splitlines()
+            missing = []
+            for t in events[i]["threads"]:
+                ok = any(_line_lists(lines, j, t["tn"]) for j in range(len(lines)))
+                if not ok:
+                    missing.append(t["tn"])
+            if not missing:
+                problem = None
+                break
+            problem = (events[i], missing, lines)
+        if problem is not None:
+            e, missing, lines = problem
+            assert False, Failure(
+                summary=Msg(f"threading.enumerate() のスレッド {len(missing)} 個について、Threadオブジェクトと名前の行がありません",
+                            f"{len(missing)} thread(s) of threading.enumerate() have no line with their Thread object and name"),
+                expected=Msg("一覧の各スレッドについて1行: <Thread(名前, started …)> 名前（MainThread も）",
+                             "one line per listed thread: <Thread(name, started …)> name (MainThread too)"),
+                observed=Msg("足りないスレッド: " + ", ".join(missing), "missing: " + ", ".join(missing)),
+                where=where(run, e.get("ln")))
+
+
+def _line_lists(lines: list[str], j: int, name: str) -> bool:
+    obj, named = _shows(lines[j], name)
+    if obj and named:
+        return True
+    return obj and j + 1 < len(lines) and lines[j + 1].strip() == name
+
+
+def check_concurrent(obs):
+    """The 5 calls run in 5 threads, all started before ``start`` is printed."""
+    for run in obs.runs:
+        cs = [c for c in calls(run.events, "fizz_buzz") if c.proc == 0]
+        threads = {c.th for c in cs}
+        assert len(cs) == CALLS and len(threads) == CALLS and 0 not in threads, Failure(
+            summary=Msg(f"fizz_buzz の {len(cs)} 回の呼び出しが {len(threads - {0})} 個のスレッドで実行されました",
+                        f"{len(cs)} fizz_buzz calls ran in {len(threads - {0})} thread(s)"),
+            expected=Msg("5回の呼び出しを5つの threading.Thread で", "5 calls in 5 threading.Thread objects"),
+            observed=Msg("メインスレッドでの実行: " + ("あり" if 0 in threads else "なし"),
+                         "ran in MainThread: " + ("yes" if 0 in threads else "no")),
+            where=run_label(run))
+        start = next((e for e in run.events if e["k"] == "out" and e.get("proc", 0) == 0 and e["th"] == 0
+                      and "start" in e["s"].split("\n")), None)
+        if start is not None:
+            late = [e for e in run.events if e["k"] == "spawn" and e.get("proc", 0) == 0 and e["n"] > start["n"]]
+            assert not late, Failure(
+                summary=Msg("start を表示した後にスレッドを開始しています", "threads are started after start is printed"),
+                expected=Msg("5つのスレッドをすべて start してから print(\"start\")",
+                             "start all 5 threads, then print(\"start\")"),
+                observed=Msg("後から開始: " + ", ".join(e["cn"] for e in late), "started later: " + ", ".join(e["cn"] for e in late)),
+                where=where(run, start.get("ln")))
+        assert_started_before_joined(run)
+
+
+def check_result(obs):
+    """fizz_buzz returns the correct FizzBuzz list for 1..num."""
+    for run in obs.runs:
+        for c in [c for c in calls(run.events, "fizz_buzz") if c.proc == 0]:
+            num = c.args[0] if isinstance(c.args, list) and c.args else None
+            if not isinstance(num, int):
+                continue
+            want = fizz_buzz(num)
+            got = c.val
+            if got == want:
+                continue
+            if not isinstance(got, list):
+                detail = Msg(f"戻り値: {got!r}", f"returned: {got!r}")
+            else:
+                i = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
+                detail = Msg(f"{len(got)} 要素のリスト（正しくは {len(want)} 要素）。{i} 番目: {got[i] if i < len(got) else 'なし'!r}（正しくは {want[i] if i < len(want) else 'なし'!r}）",
+                             f"a list of {len(got)} items (should be {len(want)}); item {i}: {got[i] if i < len(got) else 'none'!r} (should be {want[i] if i < len(want) else 'none'!r})")
+            assert False, Failure(
+                summary=Msg(f"fizz_buzz({num}) の結果が正しくありません", f"fizz_buzz({num}) returns a wrong list"),
+                expected=Msg(f"1 から {num} までの FizzBuzz: [1, 2, 'Fizz', 4, 'Buzz', …]",
+                             f"FizzBuzz of 1..{num}: [1, 2, 'Fizz', 4, 'Buzz', …]"),
+                observed=detail, where=where(run, c.ln))

@@ -1,0 +1,45 @@
+import collections
+import random
+import threading
+import time
+
+
+def read_types(file_name):
+    with open(file_name, encoding="utf-8") as f:
+        types = [line.rstrip("\n").split(",")[1:] for line in f]
+    return types
+
+
+def counter(cnt_dct, type_, lck):
+    with lck:
+        now = cnt_dct[type_]
+        rnd = random.randint(1, 5)
+        print(f"{rnd}秒sleep")
+        time.sleep(rnd)
+        cnt_dct[type_] = now+1
+        print(f"{type_}を追加", cnt_dct)
+
+
+class CounterThread(threading.Thread):
+    """第5回のクラスの復習: Threadを継承してrunをオーバーライド"""
+
+    def __init__(self, cnt_dct, type_, lck):
+        super().__init__()
+        self.cnt_dct = cnt_dct
+        self.type_ = type_
+        self.lck = lck
+
+    def run(self):
+        counter(self.cnt_dct, self.type_, self.lck)
+
+
+if __name__ == "__main__":
+    types = read_types("lec11/data/poke_names.txt")
+    cnt_dct = collections.defaultdict(int)
+    lck = threading.Lock()
+    threads = [CounterThread(cnt_dct, t, lck) for lst in types[:9] for t in lst]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    print("集計結果：", cnt_dct)
