@@ -163,7 +163,8 @@ def time_grade(grade: str, exercise: str, seed: int, repeat: int) -> dict:
     result["exit_status"] = warm.returncode
     if warm.returncode not in (0, 1):
         lines = [ln for ln in warm.stderr.splitlines() if ln.strip()]
-        result["reason"] = (lines[-1] if lines else f"grade exited with status {warm.returncode}")
+        reason = lines[-1] if lines else f"grade exited with status {warm.returncode}"
+        result["reason"] = re.sub(r"^grade:\s*", "", reason)
         return result
     result["graded"] = True
     result["verdict"] = "passed" if warm.returncode == 0 else "failed"

@@ -69,15 +69,16 @@ def _test(number: int, check: CheckResult, lang: Lang) -> dict[str, Any]:
 def render_gradescope(result: GradeResult, lang: Lang) -> dict[str, Any]:
     """``result`` as a Gradescope ``results.json`` object (a plain dict, ready for ``dumps``).
 
-    Top level: ``score``, ``execution_time``, ``output`` (notes, then a summary line),
+    Top level: ``score``, ``output`` (notes, then a summary line),
     ``output_format: "text"``, ``tests`` (one per check, numbered from ``"1"``, with ``status``
-    so that a 0-point check still shows as passed or failed) and ``extra_data``.
+    so that a 0-point check still shows as passed or failed) and ``extra_data``. No
+    ``execution_time``: the same file and seed must give byte-identical JSON (Gradescope times
+    the run itself).
     """
     notes = [f"- {note.msg(lang)}" for note in result.notes]
     output = "\n".join([*notes, "", _summary(result, lang)] if notes else [_summary(result, lang)])
     return {
         "score": _number(result.score),
-        "execution_time": round(max(0.0, result.seconds), 3) if math.isfinite(result.seconds) else 0.0,
         "output": _clean(output),
         "output_format": "text",
         "tests": [_test(i, check, lang) for i, check in enumerate(result.checks, 1)],
