@@ -39,7 +39,7 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         grading = _GradingSession.open(str(path), config.getoption("exercise"), config.getoption("grade_seed"))
     except GraderInputError as exc:
-        raise pytest.UsageError(f"--submission: {exc.msg.en}") from None
+        raise pytest.UsageError(f"concurrency grader: {exc.msg.en}") from None
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         # `pytest --submission f.py` runs the checks alone, not the tests under testpaths / the cwd.
         config.args = []
@@ -64,6 +64,8 @@ class _GradingSession:
         from .sources.infer import cannot_infer_message, infer_exercise
         from .sources.submission import load_submission
 
+        if not os.path.exists(path):
+            load_submission(path)  # raises its one-line "does not exist" before any talk of exercises
         if exercise_id:
             exercise = catalog.get(exercise_id)
         else:

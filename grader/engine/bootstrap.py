@@ -25,7 +25,9 @@ def _describe_wait(ts) -> str:
         return f"join {on[1].name}"
     kind = getattr(on, "kind", None)
     if kind and getattr(on, "_visible", True):
-        return f"{kind} #{runtime.oid(on)}"
+        holder = getattr(on, "_holder", None)
+        held = f", held by {holder.name}" if hasattr(holder, "name") else ""
+        return f"{kind} #{runtime.oid(on)}{held}"
     return "wait"  # an Event/Condition inside the standard library
 
 

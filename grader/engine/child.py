@@ -15,6 +15,7 @@ import signal
 import sys
 
 from . import real
+from .events import EXIT_LIMIT
 
 
 def _limit(which: str, value: int) -> None:
@@ -92,6 +93,9 @@ def main() -> None:
             continue
         spec, started, killed = running.pop(pid)
         _kill(pid, dump=False)  # whatever the run left behind in its process group
+        if killed or (os.WIFEXITED(status) and os.WEXITSTATUS(status) == EXIT_LIMIT):
+            # A hang or a flood repeats on every schedule: stop paying for it.
+            pending.clear()
         _report({
             "index": spec["index"],
             "exit": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,

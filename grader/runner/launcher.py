@@ -73,7 +73,8 @@ def execute(exercise: Exercise, source: str, filename: str, schedules: list[Sche
                 compile_error = line["compile_error"]
             elif "index" in line:
                 results[line["index"]] = line
-        runs = [_record(s, ws, results.get(s.index)) for s in schedules] if compile_error is None else []
+        # A schedule without a result was skipped after a hang or a flood (or the engine died).
+        runs = [_record(s, ws, results[s.index]) for s in schedules if s.index in results]
     engine_error = None
     if not results and compile_error is None:
         engine_error = (err.strip().splitlines() or ["the engine stopped without a report"])[-1]
@@ -128,14 +129,13 @@ def _kill_group(pgid: int) -> None:
         pass
 
 
-def _record(schedule: Schedule, ws: Workspace, result: dict | None) -> RunRecord:
+def _record(schedule: Schedule, ws: Workspace, result: dict) -> RunRecord:
     data, _ = read_capped(ws.events(schedule.index), EVENTS_CAP)
     events = decode_lines(data)
     procs: dict[int, int] = {}
     for e in events:
         e["proc"] = procs.setdefault(e.get("pid", 0), len(procs))
     raw, cut = read_capped(ws.raw(schedule.index), RAW_CAP)
-    result = result or {"exit": None, "signal": None, "timed_out": True, "wall": 0.0}
     return RunRecord(
         schedule=schedule,
         data_lines=ws.variants[schedule.variant],

@@ -1,4 +1,8 @@
-"""Checks and wording shared by every exercise: ``runs``, and how a run is named to a student."""
+"""Checks and wording shared by every exercise: ``runs``, and how a run is named to a student.
+
+PYTEST_DONT_REWRITE: pytest rewrites the asserts of a pytest11 plugin's whole package, which would
+turn the ``Failure`` an assert carries into a string; this marker keeps it an object.
+"""
 from __future__ import annotations
 
 import re
@@ -103,6 +107,9 @@ def _on(what: str, lang: str) -> str:
         return f"the end of {what[5:]} (join)" if lang == "en" else f"{what[5:]} の終了（join）"
     if what == "wait":
         return "an Event/Condition" if lang == "en" else "Event/Condition"
+    if lang == "ja" and ", held by " in what:
+        obj, holder = what.split(", held by ", 1)
+        return f"{obj}（{holder} が保持中）"
     return what
 
 

@@ -1,6 +1,9 @@
 """Building blocks for exercise checks: a printed tally, judged and explained.
 
 Checks in ``assignments/<id>/checks.py`` compose these; nothing here names an exercise.
+
+PYTEST_DONT_REWRITE: pytest rewrites the asserts of a pytest11 plugin's whole package, which would
+turn the ``Failure`` an assert carries into a string; this marker keeps it an object.
 """
 from __future__ import annotations
 

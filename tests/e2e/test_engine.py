@@ -1,0 +1,229 @@
+"""The engine end to end: races found on every seed, correct programs never blamed, runs replayable.
+
+Grading goes through the same pipeline as ``grade`` (child processes and all), called in-process
+to keep the suite fast.
+"""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader.exercises import catalog
+from grader.grading import grade_submission
+from grader.sources.submission import load_submission
+
+ROOT = Path(__file__).resolve().parents[2]
+SEEDS = range(1, 21)
+
+HEAD = '''import collections
+import random
+import threading
+import time
+
+
+def read_types(path):
+    with open(path, encoding="utf-8") as f:
+        return [line.rstrip("\\n").split(",")[1:] for line in f if line.strip()]
+
+'''
+MAIN = '''
+if __name__ == "__main__":
+    types = read_types("lec11/data/poke_names.txt")
+    cnt_dct = collections.defaultdict(int)
+    lck = {make}
+    ths = []
+    for type_lst in types[:9]:
+        for type_ in type_lst:
+            th = threading.Thread(target=counter, args=(cnt_dct, type_, {arg}))
+            th.start()
+            ths.append(th)
+    for th in ths:
+        th.join()
+    print("集計結果：", cnt_dct)
+'''
+
+COUNTERS = {
+    "no_lock": '''
+def counter(cnt_dct, type_, lck):
+    now = cnt_dct[type_]
+    time.sleep(random.randint(1, 5))
+    cnt_dct[type_] = now + 1
+''',
+    "augassign_no_sleep": '''
+def counter(cnt_dct, type_, lck):
+    time.sleep(random.randint(1, 5))
+    cnt_dct[type_] += 1
+''',
+    "check_then_act": '''
+def counter(cnt_dct, type_, lck):
+    time.sleep(random.randint(1, 5))
+    if type_ in cnt_dct:
+        cnt_dct[type_] = cnt_dct[type_] + 1
+    else:
+        cnt_dct[type_] = 1
+''',
+    "lock_around_write_only": '''
+def counter(cnt_dct, type_, lck):
+    now = cnt_dct[type_]
+    time.sleep(random.randint(1, 5))
+    with lck:
+        cnt_dct[type_] = now + 1
+''',
+    "released_between": '''
+def counter(cnt_dct, type_, lck):
+    lck.acquire()
+    now = cnt_dct[type_]
+    lck.release()
+    time.sleep(random.randint(1, 5))
+    lck.acquire()
+    cnt_dct[type_] = now + 1
+    lck.release()
+''',
+    "correct_with": '''
+def counter(cnt_dct, type_, lck):
+    with lck:
+        now = cnt_dct[type_]
+        time.sleep(random.randint(1, 5))
+        cnt_dct[type_] = now + 1
+''',
+    "correct_no_sleep": '''
+def counter(cnt_dct, type_, lck):
+    time.sleep(random.randint(1, 5))
+    with lck:
+        cnt_dct[type_] = cnt_dct.get(type_, 0) + 1
+''',
+}
+RACY = ["no_lock", "augassign_no_sleep", "check_then_act", "lock_around_write_only", "released_between"]
+
+
+def program(counter: str, make: str = "threading.Lock()", arg: str = "lck") -> str:
+    return HEAD + counter + MAIN.format(make=make, arg=arg)
+
+
+def grade(tmp_path, source: str, exercise: str, seed: int = 1, name: str | None = None):
+    path = tmp_path / (name or f"{exercise}.py")
+    path.write_text(source, encoding="utf-8")
+    return grade_submission(load_submission(str(path)), catalog.get(exercise), seed)
+
+
+def verdicts(result) -> dict:
+    return {c.id: c.passed for c in result.checks}
+
+
+@pytest.mark.parametrize("variant", RACY)
+def test_a_race_fails_tally_on_every_seed_with_its_interleaving(tmp_path, variant):
+    source = program(COUNTERS[variant])
+    for seed in SEEDS:
+        result = grade(tmp_path, source, "counter_lck", seed)
+        tally = next(c for c in result.checks if c.id == "tally")
+        assert not tally.passed, f"seed {seed}: the race was missed"
+        assert tally.failure.trace, f"seed {seed}: no interleaving explains the failure"
+        assert "lost" in tally.failure.trace[-1].en
+        assert verdicts(result)["runs"] and not verdicts(result)["lock"]
+
+
+@pytest.mark.parametrize("variant", ["correct_with", "correct_no_sleep"])
+def test_a_correct_program_passes_on_every_seed(tmp_path, variant):
+    source = program(COUNTERS[variant])
+    for seed in SEEDS:
+        assert grade(tmp_path, source, "counter_lck", seed).passed, f"seed {seed}"
+
+
+def test_a_lock_per_thread_is_named_as_such(tmp_path):
+    source = program(COUNTERS["correct_with"], make="None", arg="threading.Lock()")
+    result = grade(tmp_path, source, "counter_lck")
+    v = verdicts(result)
+    assert not v["tally"] and not v["lock"]
+    lock = next(c for c in result.checks if c.id == "lock")
+    assert "thread" in lock.failure.summary.en.lower()
+
+
+@pytest.mark.parametrize("make, inside", [("threading.Semaphore(3)", "3 threads"), ("threading.Lock()", "at most 1")])
+def test_semaphore_of_three_and_a_lock_in_place_of_the_semaphore(tmp_path, make, inside):
+    source = program(COUNTERS["correct_with"], make=make)
+    for seed in (1, 2, 3):
+        result = grade(tmp_path, source, "counter_smp", seed)
+        sem = next(c for c in result.checks if c.id == "semaphore")
+        assert not sem.passed and inside in sem.failure.summary.en
+
+
+def test_semaphore_of_two_passes_counter_smp(tmp_path):
+    source = program(COUNTERS["correct_with"], make="threading.Semaphore(2)")
+    for seed in (1, 2, 3):
+        assert grade(tmp_path, source, "counter_smp", seed).passed
+
+
+def test_hard_coded_answer_fails_on_hidden_data(tmp_path):
+    fake = program(COUNTERS["correct_with"]).replace(
+        'print("集計結果：", cnt_dct)',
+        "print(\"集計結果：\", {'くさ': 3, 'どく': 3, 'ほのお': 3, 'ひこう': 1, 'みず': 3})")
+    result = grade(tmp_path, fake, "counter_lck")
+    tally = next(c for c in result.checks if c.id == "tally")
+    assert not tally.passed and "hidden data" in tally.failure.where.en
+
+
+def test_deadlock_is_reported_with_the_blocked_threads_and_lines(tmp_path):
+    source = program('''
+def counter(cnt_dct, type_, lck):
+    with lck:
+        with lck:
+            cnt_dct[type_] += 1
+''')
+    result = grade(tmp_path, source, "counter_lck")
+    runs = result.checks[0]
+    assert not runs.passed and "deadlock" in runs.failure.summary.en
+    # Thread-1 holds the Lock and waits for it again at the inner `with lck:`.
+    assert any("Thread-1 (counter) waits for Lock #1, held by Thread-1 (counter) (line 14)" == step.en
+               for step in runs.failure.trace)
+    assert result.seconds < 30  # stopped by detection, not by the time limit (generous: machines are noisy)
+
+
+def test_an_exception_in_a_thread_fails_runs_with_its_line(tmp_path):
+    source = program('''
+def counter(cnt_dct, type_, lck):
+    with lck:
+        cnt_dct[type_] = cnt_dct["nope"] + 1
+''').replace("collections.defaultdict(int)", "{}")
+    runs = grade(tmp_path, source, "counter_lck").checks[0]
+    assert not runs.passed and "KeyError" in runs.failure.summary.en and "line 14" in runs.failure.where.en
+
+
+def test_a_program_that_sleeps_forever_is_stopped_by_the_virtual_clock(tmp_path):
+    source = program(COUNTERS["correct_with"]).replace(
+        "    for th in ths:\n        th.join()\n",
+        "    while True:\n        time.sleep(1)\n")
+    runs = grade(tmp_path, source, "counter_lck").checks[0]
+    assert not runs.passed and "never ends" in runs.failure.summary.en
+    assert "MainThread" in runs.failure.observed.en
+
+
+def test_same_file_and_seed_give_byte_identical_json(tmp_path):
+    path = tmp_path / "counter_lck.py"
+    path.write_text(program(COUNTERS["no_lock"]), encoding="utf-8")
+    grade_cmd = [sys.executable, "-m", "grader"]
+    outs = []
+    for i in range(2):
+        out = tmp_path / f"r{i}.json"
+        subprocess.run([*grade_cmd, str(path), "--seed", "5", "--json", str(out), "--lang", "en"],
+                       cwd=tmp_path, capture_output=True, check=False)
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    assert json.loads(outs[0])["tests"][1]["status"] == "failed"
+
+
+def test_threads_see_only_the_students_threads(tmp_path):
+    source = HEAD + '''
+def worker():
+    time.sleep(1)
+
+if __name__ == "__main__":
+    th = threading.Thread(target=worker)
+    th.start()
+    print("listed", [t.name for t in threading.enumerate()], threading.active_count())
+    th.join()
+    print("集計結果：", {})
+'''
+    result = grade(tmp_path, source, "counter_lck")
+    assert "listed ['MainThread', 'Thread-1 (worker)'] 2" in result.output

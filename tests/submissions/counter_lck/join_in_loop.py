@@ -1,0 +1,34 @@
+import collections
+import random
+import threading
+import time
+
+
+def read_types(file_name):
+    with open(file_name, encoding="utf-8") as f:
+        types = [line.rstrip("\n").split(",")[1:] for line in f]
+    return types
+
+
+def counter(cnt_dct, type_, lck):
+    with lck:
+        now = cnt_dct[type_]
+        rnd = random.randint(1, 5)
+        print(f"{rnd}秒sleep")
+        time.sleep(rnd)
+        cnt_dct[type_] = now+1
+        print(f"{type_}を追加", cnt_dct)
+
+
+if __name__ == "__main__":
+    types = read_types("lec11/data/poke_names.txt")
+    cnt_dct = collections.defaultdict(int)
+    lck = threading.Lock()
+
+    for type_lst in types[:9]:
+        for type_ in type_lst:
+            th = threading.Thread(target=counter, args=(cnt_dct, type_, lck))
+            th.start()
+            th.join()  # 終わるのを待ってから次のスレッドへ
+
+    print("集計結果：", cnt_dct)

@@ -1,0 +1,41 @@
+import collections
+import multiprocessing
+import random
+import time
+
+
+def read_types(file_name):
+    with open(file_name, encoding="utf-8") as f:
+        types = [line.rstrip("\n").split(",")[1:] for line in f]
+    return types
+
+
+def counter(cnt_dct, type_, pp):
+    now = cnt_dct[type_]
+    rnd = random.randint(1, 5)
+    print(f"{rnd}秒sleep")
+    time.sleep(rnd)
+    cnt_dct[type_] = now+1
+    pp.send(cnt_dct)
+    pp.close()
+    print(f"{type_}を追加", cnt_dct)
+
+
+if __name__ == "__main__":
+    types = read_types("lec11/data/poke_names.txt")
+    cnt_dct = collections.defaultdict(int)
+    processes = list()
+    pipes = list()
+    for type_lst in types[:9]:
+        for type_ in type_lst:
+            pp1, pp2 = multiprocessing.Pipe()
+            pr = multiprocessing.Process(target=counter, args=(cnt_dct, type_, pp1))
+            pr.start()
+            processes.append(pr)
+            pipes.append(pp2)
+    # 全部startしてから受け取れば並列に動いて速い
+    for pp2 in pipes:
+        cnt_dct = pp2.recv()
+    for pr in processes:
+        pr.join()
+    print("集計結果：", cnt_dct)

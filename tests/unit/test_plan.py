@@ -1,0 +1,70 @@
+"""The run plan and the hidden data: deterministic, covering, and never unfair to a correct program."""
+import collections
+
+import pytest
+
+from grader.exercises import catalog, plan
+from grader.verdicts.analysis import expected_tally
+
+
+@pytest.fixture(scope="module")
+def course_lines():
+    return catalog.data_file().read_text(encoding="utf-8").splitlines()
+
+
+def test_the_course_has_four_exercises_with_the_spec_check_ids():
+    found = {ex.id: [c.id for c in ex.checks] for ex in catalog.exercises().values()}
+    assert found == {
+        "fizz_buzz_mt": ["runs", "import_style", "worker_identity", "listing", "concurrent", "result"],
+        "counter_lck": ["runs", "tally", "lock", "concurrent", "join"],
+        "counter_smp": ["runs", "semaphore", "exact_with_one", "tally"],
+        "counter_pp": ["runs", "tally", "processes", "pipe", "spawn_safe"],
+    }
+
+
+def test_every_check_has_its_function(tmp_path):
+    for ex in catalog.exercises().values():
+        module = ex.checks_module()
+        for c in ex.checks:
+            assert callable(getattr(module, f"check_{c.id}", None)), (ex.id, c.id)
+
+
+def test_schedules_are_deterministic_and_cover_each_combination():
+    ex = catalog.get("counter_lck")
+    a, b = plan.schedules(ex, 7), plan.schedules(ex, 7)
+    assert a == b
+    assert len(a) >= 20
+    combos = collections.Counter((s.strategy, s.time_mode, s.variant) for s in a)
+    assert len(combos) == 2 * 2 * 3 and min(combos.values()) >= 2
+    assert a[0].variant == "course"
+    assert [s.seed for s in plan.schedules(ex, 8)] != [s.seed for s in a]
+
+
+def test_derive_seed_is_stable_across_processes():
+    assert plan.derive_seed(1, "counter_lck", "explore", 0) == plan.derive_seed(1, "counter_lck", "explore", 0)
+    assert plan.derive_seed(1, "x") != plan.derive_seed(2, "x")
+
+
+def test_course_data_is_the_151_first_generation_pokemon(course_lines):
+    assert len(course_lines) == 151 and len(set(course_lines)) == 151
+    assert course_lines[0] == "フシギダネ,くさ,どく" and course_lines[-1].startswith("ミュウ,")
+    types = [line.split(",")[1:] for line in course_lines]
+    assert expected_tally(types) == {"くさ": 3, "どく": 3, "ほのお": 3, "ひこう": 1, "みず": 3}
+
+
+@pytest.mark.parametrize("name", ["shuffled", "rotated", "reversed"])
+def test_hidden_data_keeps_the_format_and_changes_the_answer(name, course_lines):
+    varied = plan.data_variant(name, course_lines, 1)
+    assert sorted(varied) == sorted(course_lines)  # same Pokémon, one per line, no blank line
+    assert varied[:9] != course_lines[:9]
+    assert plan.data_variant(name, course_lines, 1) == varied
+    course = expected_tally([line.split(",")[1:] for line in course_lines])
+    hidden = expected_tally([line.split(",")[1:] for line in varied])
+    assert hidden != course
+
+
+def test_unknown_exercise_is_an_input_error_listing_the_known_ones():
+    from grader.model import GraderInputError
+    with pytest.raises(GraderInputError) as info:
+        catalog.get("counter_lk")
+    assert "counter_lck" in info.value.msg.en
