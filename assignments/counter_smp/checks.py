@@ -9,9 +9,11 @@ EXPECTED_INSIDE = Msg("辞書を読んでから書き込むまでの区間に、
                       "at most 2 threads at once between reading and writing the dict (Semaphore(2))")
 
 
-def _semaphores(run) -> str:
+def _semaphores(run) -> Msg:
+    """The sync objects the program created: ``Semaphore(1) (line 31)``."""
     made = [e for e in sync_objects(run.events).values() if e.get("proc", 0) == 0]
-    return ", ".join(f"{e['kind']}({e.get('value')}) (line {e.get('ln')})" for e in made) or "none"
+    return Msg("、".join(f"{e['kind']}({e.get('value')})（{e.get('ln')}行目）" for e in made) or "なし",
+               ", ".join(f"{e['kind']}({e.get('value')}) (line {e.get('ln')})" for e in made) or "none")
 
 
 def check_semaphore(obs):
@@ -23,8 +25,8 @@ def check_semaphore(obs):
             summary=Msg(f"{peak} スレッドが同時に保護区間に入りました（上限は2）",
                         f"{peak} threads were inside the guarded section at once (the limit is 2)"),
             expected=EXPECTED_INSIDE,
-            observed=Msg(f"同時に入っていたスレッド: {', '.join(names)}。作られた同期オブジェクト: {_semaphores(run)}",
-                         f"inside together: {', '.join(names)}; sync objects created: {_semaphores(run)}"),
+            observed=Msg(f"同時に入っていたスレッド: {', '.join(names)}。作られた同期オブジェクト: {_semaphores(run).ja}",
+                         f"inside together: {', '.join(names)}; sync objects created: {_semaphores(run).en}"),
             where=run_label(run))
         if run.schedule.time_mode == "timed":
             best = max(best, peak)
@@ -35,8 +37,8 @@ def check_semaphore(obs):
             summary=Msg(f"保護区間に同時に入ったのは最大 {best} スレッドでした（2スレッドが同時に入るはず）",
                         f"at most {best} thread(s) were ever inside the guarded section (2 should be, at some moment)"),
             expected=EXPECTED_INSIDE,
-            observed=Msg(f"最大 {best}。作られた同期オブジェクト: {_semaphores(run)}",
-                         f"peak {best}; sync objects created: {_semaphores(run)}"),
+            observed=Msg(f"最大 {best}。作られた同期オブジェクト: {_semaphores(run).ja}",
+                         f"peak {best}; sync objects created: {_semaphores(run).en}"),
             where=run_label(run))
 
 

@@ -80,12 +80,12 @@ def run(argv: list[str], lang_env: dict) -> int:
 
     if args.exercise:
         exercise = catalog.get(args.exercise)
-    else:
+    submission = load_submission(args.file)  # an unreadable file is the first thing to say
+    if not args.exercise:
         found = infer_exercise(args.file, catalog.exercises())
         if found is None:
             raise GraderInputError(cannot_infer_message(args.file, sorted(catalog.exercises())))
         exercise = catalog.get(found)
-    submission = load_submission(args.file, exercise.file if not args.file.endswith(".py") else None)
     result = grade_submission(submission, exercise, args.seed, jobs=args.jobs,
                               explicit_exercise=bool(args.exercise))
     if args.junit:
@@ -99,14 +99,23 @@ def run(argv: list[str], lang_env: dict) -> int:
     return EXIT_PASS if result.passed else EXIT_FAIL
 
 
+def _lang_arg(argv: list[str]) -> str | None:
+    for i, arg in enumerate(argv):
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point (``grade``)."""
     from ..reports.terminal import pick_lang
 
     argv = sys.argv[1:] if argv is None else argv
     env = dict(os.environ)
-    try:
-        lang = pick_lang("ja" if "ja" in argv and "--lang" in argv else None, env)
+    try:  # the language of a message written before the arguments are parsed
+        lang = pick_lang(_lang_arg(argv), env)
     except ValueError:
         lang = "en"
     try:
