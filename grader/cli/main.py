@@ -9,6 +9,7 @@ import argparse
 import os
 import sys
 import traceback
+from pathlib import Path
 
 from ..model import GraderInputError, Msg
 
@@ -39,6 +40,54 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _batch(argv: list[str], env: dict) -> int:
+    from ..batch.run import grade_batch, parse_shard
+    from ..reports.terminal import pick_lang
+    from ..runner.launcher import cpu_count
+
+    p = _Parser(prog="grade batch", description="Grade every submission of a class (a folder, or a Moodle/Canvas export, zipped or not).")
+    p.add_argument("source", help="folder or .zip of the submissions")
+    p.add_argument("--out", required=True, help="folder for junit.xml, grades.csv, feedback/, summary...")
+    p.add_argument("--jobs", "-j", type=int, default=cpu_count(), help="submissions graded at once (default: one per CPU)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--lang", choices=("ja", "en"))
+    p.add_argument("--exercise", "-e", action="append", metavar="ID", help="grade only this exercise (repeatable)")
+    p.add_argument("--force", action="store_true", help="regrade everything, ignoring the cache")
+    p.add_argument("--shard", metavar="K/N", help="grade only the K-th of N deterministic parts of the class")
+    p.add_argument("--executor", choices=("local", "dask"), default="local")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address for --executor dask")
+    args = p.parse_args(argv)
+    lang = pick_lang(args.lang, env)
+    if args.exercise:
+        for ex in args.exercise:
+            from ..exercises import catalog
+            catalog.get(ex)
+    source = Path(args.source)
+    if not source.exists():
+        raise GraderInputError(Msg(f"{args.source} がありません", f"{args.source} does not exist"))
+    outcome = grade_batch(source, Path(args.out), seed=args.seed, jobs=args.jobs, lang=lang, force=args.force,
+                          shard=parse_shard(args.shard), executor=args.executor, scheduler=args.scheduler,
+                          only=args.exercise)
+    sys.stdout.write(outcome.summary)
+    done = f"{outcome.fresh} graded, {outcome.cached} from cache, {outcome.seconds:.1f} s; results in {args.out}"
+    sys.stderr.write(("interrupted: " if outcome.interrupted else "") + done + "\n")
+    return 130 if outcome.interrupted else EXIT_PASS
+
+
+def _merge(argv: list[str], env: dict) -> int:
+    from ..batch.run import merge
+    from ..reports.terminal import pick_lang
+
+    p = _Parser(prog="grade merge", description="Join the outputs of grade batch --shard runs into one.")
+    p.add_argument("parts", nargs="+", help="output folders of the shards")
+    p.add_argument("--out", required=True)
+    p.add_argument("--lang", choices=("ja", "en"))
+    args = p.parse_args(argv)
+    outcome = merge([Path(x) for x in args.parts], Path(args.out), pick_lang(args.lang, env))
+    sys.stdout.write(outcome.summary)
+    return EXIT_PASS
+
+
 def _list(lang: str) -> str:
     from ..exercises.catalog import exercises
     out = []
@@ -63,7 +112,9 @@ def run(argv: list[str], lang_env: dict) -> int:
     from ..reports.terminal import pick_lang
 
     if argv[:1] == ["batch"]:
-        raise GraderInputError(Msg("grade batch はまだ実装されていません", "grade batch is not implemented yet"))
+        return _batch(argv[1:], lang_env)
+    if argv[:1] == ["merge"]:
+        return _merge(argv[1:], lang_env)
     args = build_parser().parse_args(argv)
     lang = pick_lang(args.lang, lang_env)
     if args.list:

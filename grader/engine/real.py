@@ -8,5 +8,6 @@ start_new_thread = _thread.start_new_thread
 get_ident = _thread.get_ident
 sleep = time.sleep
 monotonic = time.monotonic
+wall_time = time.time
 getpid = os.getpid
 write = os.write

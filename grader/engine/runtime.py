@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 import traceback
+import types
 
 from . import real
 
@@ -342,6 +343,10 @@ def _wrap_connection(cls) -> None:
         return send(self, obj)
 
     def traced_recv(self):
+        # A blocking recv would keep the baton from the thread that is to send: wait in turns.
+        if S is not None and S.alive > 1 and S.managed():
+            while not self.poll(0) and S.let_others_run():
+                pass
         obj = recv(self)
         record("recv", type=type(obj).__name__, val=_value(obj), ln=line())
         return obj
@@ -362,6 +367,10 @@ def _patch_multiprocessing() -> None:
     import multiprocessing.spawn
 
     _wrap_connection(multiprocessing.connection.Connection)
+    # Its poll() loops until a deadline on time.monotonic(): that must be real time, or a
+    # poll(0) would spin forever on a virtual clock that does not move.
+    multiprocessing.connection.time = types.SimpleNamespace(
+        monotonic=real.monotonic, sleep=real.sleep, time=real.wall_time)
     _orig["spawn_cmd"] = multiprocessing.spawn.get_command_line
     multiprocessing.spawn.get_command_line = _spawn_command_line
     _os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)

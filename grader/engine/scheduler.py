@@ -164,6 +164,25 @@ class Scheduler:
                 return False
         return True
 
+    def let_others_run(self) -> bool:
+        """The running thread waits for something outside the scheduler (a pipe, say).
+
+        Another runnable thread runs meanwhile; if none can, the clock jumps to the next wake-up.
+        False when no other managed thread can ever run: the caller may then block for real.
+        """
+        me = self.current
+        others = [t for t in self.threads if t is not me and t.state == RUNNABLE]
+        if others:
+            self.steps += 1
+            self._switch(me, self.strategy.pick(others, None, self.steps))
+            return True
+        timed = [t.deadline for t in self.threads
+                 if t is not me and t.state == BLOCKED and t.deadline is not None]
+        if timed:
+            self.wait("io", min(timed))
+            return True
+        return False
+
     # -- the core -------------------------------------------------------------------------------
 
     def _switch(self, me: ThreadState, nxt: ThreadState) -> None:

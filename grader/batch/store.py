@@ -1,0 +1,105 @@
+"""Finished results as JSON, so a batch can stop and go on, and shards can be merged.
+
+``result_to_dict``/``result_from_dict`` round-trip a ``GradeResult`` exactly. The cache key of a
+submission is its content, the exercise's version, the seed and the grader's version: change any
+and it is graded again.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+from .. import __version__
+from ..model import CheckResult, Failure, GradeResult, Msg, Note
+from .model import Item, Student, Unmatched
+
+
+def _msg(d) -> Msg | None:
+    return None if d is None else Msg(d["ja"], d["en"])
+
+
+def _failure(d) -> Failure | None:
+    if d is None:
+        return None
+    return Failure(summary=_msg(d["summary"]), expected=_msg(d.get("expected")), observed=_msg(d.get("observed")),
+                   where=_msg(d.get("where")), trace=tuple(_msg(t) for t in d.get("trace", ())),
+                   replay=d.get("replay"))
+
+
+def result_to_dict(result: GradeResult) -> dict:
+    """A GradeResult as plain JSON data."""
+    return asdict(result)
+
+
+def result_from_dict(d: dict) -> GradeResult:
+    """The GradeResult ``result_to_dict`` wrote."""
+    checks = tuple(CheckResult(id=c["id"], title=_msg(c["title"]), points=c["points"], max_points=c["max_points"],
+                               passed=c["passed"], failure=_failure(c.get("failure")), seconds=c.get("seconds", 0.0),
+                               error=c.get("error", False)) for c in d["checks"])
+    return GradeResult(
+        exercise=d["exercise"], exercise_title=_msg(d["exercise_title"]), submission=d["submission"],
+        checks=checks, seed=d["seed"], seconds=d["seconds"], timestamp=d["timestamp"], output=d.get("output", ""),
+        notes=tuple(Note(_msg(n["msg"])) for n in d.get("notes", ())), student_key=d.get("student_key"),
+        student_name=d.get("student_name"), properties=d.get("properties") or {},
+    )
+
+
+def cache_key(content: bytes, exercise: str, exercise_version: str, seed: int) -> str:
+    """What decides a result: the file's bytes, the exercise and its version, the seed, the grader."""
+    h = hashlib.sha256()
+    for part in (__version__, exercise, exercise_version, str(seed)):
+        h.update(part.encode() + b"\0")
+    h.update(content)
+    return h.hexdigest()
+
+
+class Cache:
+    """Results by cache key, one small JSON file each (written atomically)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        return self.folder / f"{key}.json"
+
+    def get(self, key: str) -> GradeResult | None:
+        try:
+            return result_from_dict(json.loads(self._path(key).read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def put(self, key: str, result: GradeResult) -> None:
+        path = self._path(key)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(result_to_dict(result), ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+
+
+def student_to_dict(s: Student) -> dict:
+    return asdict(s)
+
+
+def student_from_dict(d: dict) -> Student:
+    return Student(**d)
+
+
+def item_to_dict(item: Item) -> dict:
+    return {"student": asdict(item.student), "exercise": item.exercise, "path": str(item.path),
+            "relpath": item.relpath}
+
+
+def item_from_dict(d: dict) -> Item:
+    return Item(student_from_dict(d["student"]), d["exercise"], Path(d["path"]), d["relpath"])
+
+
+def unmatched_to_dict(u: Unmatched) -> dict:
+    return {"relpath": u.relpath, "reason": asdict(u.reason),
+            "student": asdict(u.student) if u.student else None}
+
+
+def unmatched_from_dict(d: dict) -> Unmatched:
+    return Unmatched(d["relpath"], _msg(d["reason"]), student_from_dict(d["student"]) if d.get("student") else None)
