@@ -93,6 +93,12 @@ def why_not_normal(run: RunRecord, obs: Observation) -> Failure:
                          "it may have gone over the memory or process limit"),
             where=where)
     code = run.exit_code
+    if code == 0:  # status 0 but the engine never saw the program's end
+        return Failure(
+            summary=Msg("プログラムが途中で強制終了しました（os._exit？）", "the program ended abruptly (os._exit?)"),
+            expected=Msg("最後まで実行して終了すること", "the program runs to its end"),
+            observed=Msg("終了処理を経ずにプロセスが終わりました", "the process ended without finishing normally"),
+            where=where)
     return Failure(
         summary=Msg(f"終了ステータス {code} で終了しました", f"the program exited with status {code}"),
         expected=Msg("終了ステータス 0", "exit status 0"),

@@ -95,7 +95,7 @@ class RunRecord:
     def ended_normally(self) -> bool:
         """The program ended by itself with status 0, no thread died of an exception."""
         return (self.exit_code == 0 and not self.timed_out and self.stop_event is None
-                and not self.exceptions)
+                and not self.exceptions and self.first("exit") is not None)
 
     @property
     def types(self) -> list[list[str]]:
