@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="PATH", help="write results JSON (Gradescope results.json shape)")
     p.add_argument("--jobs", "-j", type=int, default=None, help="runs in parallel (default: one per CPU)")
     p.add_argument("--list", action="store_true", help="list the exercises and their checks")
+    p.add_argument("--doctor", action="store_true", help="show which protections are active on this machine")
     p.add_argument("--no-color", action="store_true", help="no colours in the terminal report")
     return p
 
@@ -119,6 +120,10 @@ def run(argv: list[str], lang_env: dict) -> int:
     lang = pick_lang(args.lang, lang_env)
     if args.list:
         sys.stdout.write(_list(lang))
+        return EXIT_PASS
+    if args.doctor:
+        from ..runner.sandbox import doctor
+        sys.stdout.write(doctor(lang))
         return EXIT_PASS
     if not args.file:
         raise GraderInputError(Msg("採点するファイルを指定してください（例: grade counter_lck.py）",

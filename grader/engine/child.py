@@ -32,6 +32,8 @@ def _limit(which: str, value: int) -> None:
 
 def _set_limits(limits: dict) -> None:
     _limit("RLIMIT_CORE", 0)
+    _limit("RLIMIT_CPU", int(limits["cpu_seconds"]))  # per process: a spinning child dies too
+    _limit("RLIMIT_NOFILE", 1024)  # multiprocessing needs a few hundred
     _limit("RLIMIT_FSIZE", limits["file_bytes"])
     _limit("RLIMIT_DATA", limits["memory_bytes"])
     _limit("RLIMIT_NPROC", limits["processes"])  # binds non-root users only (see grade --doctor)

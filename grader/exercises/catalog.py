@@ -93,6 +93,7 @@ DEFAULT_LIMITS = {
     "output_bytes": 1 << 20,
     "file_bytes": 64 << 20,
     "memory_bytes": 2 << 30,
+    "cpu_seconds": 60,          # per process of the run (RLIMIT_CPU)
     "processes": 256,
 }
 

@@ -18,6 +18,7 @@ from ..engine.events import decode_lines
 from ..exercises.catalog import Exercise, data_file
 from ..exercises.plan import data_variant
 from ..verdicts.observation import RunRecord, Schedule
+from . import sandbox
 from .workspace import Workspace, read_capped
 
 EVENTS_CAP = 64 << 20
@@ -99,8 +100,9 @@ def _job(exercise: Exercise, source: str, schedules: list[Schedule], ws: Workspa
 
 
 def _run_child(job: dict, root: Path, limit: float) -> tuple[list[dict], str, bool]:
+    confinement = sandbox.confine(root, int(job["limits"]["processes"]))
     proc = subprocess.Popen(
-        [sys.executable, "-X", "utf8", "-s", "-m", "grader.engine.child"],
+        confinement.command([sys.executable, "-X", "utf8", "-s", "-m", "grader.engine.child"]),
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         cwd=root, env=child_env(root), start_new_session=True,
     )
@@ -113,6 +115,7 @@ def _run_child(job: dict, root: Path, limit: float) -> tuple[list[dict], str, bo
         out, err = proc.communicate()
     finally:
         _kill_group(proc.pid)  # nothing of the run may outlive it
+        confinement.kill_all()
     lines = []
     for raw in out.splitlines():
         try:
