@@ -2,13 +2,14 @@
 
 ``render_feedback`` is the whole text (``feedback/<key>.txt``): the student's name and key, the
 total, then per exercise the same report the single-file command prints (``render_terminal``
-without colour), or why there is none (not handed in, not graded yet), then any file of theirs
+without colour) and why that file was taken when its name was only close, or why there is none
+(not handed in, not graded yet), then any file of theirs
 that could not be matched to an exercise. ``one_line_feedback`` is the short form that goes into
 the "Feedback comments" column of Moodle's grading worksheet.
 """
 from __future__ import annotations
 
-from ..model import CheckResult, GradeResult, Lang, Msg
+from ..model import CheckResult, Lang, Msg
 from ..reports.terminal import render_terminal
 from ..reports.text import one_line, strip_ansi, xml_safe
 from ..exercises.catalog import Exercise
@@ -53,7 +54,7 @@ def _check_digest(check: CheckResult, lang: Lang) -> str:
     if check.passed:
         return f"✓ {check.id}"
     why = check.failure.summary(lang) if check.failure is not None else _L["failed"](lang)
-    return f"✗ {check.id} ({one_line(_clean(why), 120)})"
+    return f"✗ {check.id} ({one_line(_clean(why), 200)})"
 
 
 def cell_digest(exercise: Exercise, cell: Cell, lang: Lang) -> str:
@@ -102,6 +103,8 @@ def render_feedback(row: Row, exercises: list[Exercise], unmatched: list[Unmatch
             lines.append(_L["pending_text"](lang).format(file=_clean(cell.item.relpath)))
         else:
             lines.append(_L["missing_text"](lang).format(file=ex.file))
+        if cell.item is not None and cell.item.note is not None:
+            lines += ["", f"※ {_clean(cell.item.note(lang))}"]
     own = sorted((u for u in unmatched if u.student is not None and u.student.key == s.key), key=lambda u: u.relpath)
     if own:
         lines += ["", _L["unmatched"](lang)]

@@ -23,7 +23,7 @@ MOODLE_FILE = re.compile(r"^(?P<name>.*?)_(?P<id>\d+)_assignsubmission_(?P<plugi
                          re.ASCII | re.DOTALL)
 CANVAS_FILE = re.compile(r"^(?P<name>.+?)_(?:(?P<late>late)_)?(?P<uid>\d+)_(?P<sid>\d+)_(?P<file>.+)$",
                          re.ASCII | re.DOTALL)
-STUDENT_NUMBER = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]?[0-9]{5,})(?![0-9])", re.ASCII)
+STUDENT_NUMBER = re.compile(r"((?:(?<![A-Za-z0-9])[A-Za-z])?(?<![0-9])[0-9]{5,})(?![0-9])", re.ASCII)
 
 _JUNK_DIRS = {"__pycache__", ".ipynb_checkpoints", "node_modules", "site-packages"}
 _JUNK_SUFFIXES = (".pyc", ".pyo")

@@ -37,6 +37,8 @@ class Item:
     """The file on disk (extracted from a zip when the input was one)."""
     relpath: str
     """The file's path inside the export, for messages (``山田 太郎_123456_assignsubmission_file_/counter_lck.py``)."""
+    note: Msg | None = None
+    """Why this file was taken for the exercise when its name did not say so exactly (a close misspelling)."""
 
 
 @dataclass(frozen=True)

@@ -139,6 +139,9 @@ def grade_batch(source: Path, out: Path, *, seed: int = 1, jobs: int = 1, lang: 
         raise GraderInputError(Msg("採点する課題がありません", "no exercise to grade"))
     out.mkdir(parents=True, exist_ok=True)
     discovery = _shard(discover(source, {ex.id: ex.file for ex in exercises}, out / ".work"), shard)
+    present = {item.exercise for item in discovery.items}
+    if not only and present:  # an LMS export is one assignment: leave out exercises nobody handed in
+        exercises = [ex for ex in exercises if ex.id in present]
     cache = store.Cache(out / ".cache")
     by_id = {ex.id: ex for ex in exercises}
     graded: list[tuple[Item, GradeResult]] = []
@@ -175,7 +178,6 @@ def grade_batch(source: Path, out: Path, *, seed: int = 1, jobs: int = 1, lang: 
     paths = write_outputs(out, discovery, graded, exercises, lang)
     _save_state(out, discovery, graded, seed, shard)
     summary = render_summary(discovery, graded, exercises, lang)
-    (out / "summary.txt").write_text(summary, encoding="utf-8")
     return BatchOutcome(discovery, graded, len(graded) - cached, cached, interrupted,
                         time.perf_counter() - t0, paths, summary)
 
@@ -219,5 +221,4 @@ def merge(parts: list[Path], out: Path, lang: str = "en") -> BatchOutcome:
     paths = write_outputs(out, discovery, pairs, exercises, lang)
     _save_state(out, discovery, pairs, 0, None)
     summary = render_summary(discovery, pairs, exercises, lang)
-    (out / "summary.txt").write_text(summary, encoding="utf-8")
     return BatchOutcome(discovery, pairs, paths=paths, summary=summary)

@@ -89,11 +89,12 @@ def student_from_dict(d: dict) -> Student:
 
 def item_to_dict(item: Item) -> dict:
     return {"student": asdict(item.student), "exercise": item.exercise, "path": str(item.path),
-            "relpath": item.relpath}
+            "relpath": item.relpath, "note": asdict(item.note) if item.note else None}
 
 
 def item_from_dict(d: dict) -> Item:
-    return Item(student_from_dict(d["student"]), d["exercise"], Path(d["path"]), d["relpath"])
+    return Item(student_from_dict(d["student"]), d["exercise"], Path(d["path"]), d["relpath"],
+                note=_msg(d.get("note")))
 
 
 def unmatched_to_dict(u: Unmatched) -> dict:

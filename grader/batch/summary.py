@@ -44,9 +44,9 @@ def normalise_message(text: str, *, key: str | None = None, name: str | None = N
                                   key=lambda p: -len(p[0] or "")):
         if literal and len(literal) >= 2:
             s = s.replace(literal, marker)
-    s = _HEX.sub("0xN", s)
+    s = _HEX.sub("\ue000", s)  # a private-use character holds the place, so that its 0 stays
     s = _THREAD.sub(lambda m: f"{m.group(1)}-N", s)
-    s = _NUMBER.sub("N", s)
+    s = _NUMBER.sub("N", s).replace("\ue000", "0xN")
     return _SPACES.sub(" ", s).strip()
 
 
@@ -125,6 +125,8 @@ def summary_from_roster(rows: list[Row], discovery: Discovery, exercises: list[E
 
     missing = [who(row, ex) for row in rows for ex, c in row.cells.items() if c.status == "missing"]
     pending = [who(row, ex) for row in rows for ex, c in row.cells.items() if c.status == "pending"]
+    faulty = [who(row, ex) for row in rows for ex, c in row.cells.items()
+              if c.result is not None and any(check.error for check in c.result.checks)]
     unmatched = sorted(discovery.unmatched, key=lambda u: (u.relpath, u.reason.en))
     summary: dict[str, Any] = {
         "layout": discovery.layout,
@@ -135,6 +137,7 @@ def summary_from_roster(rows: list[Row], discovery: Discovery, exercises: list[E
         "pending": len(pending),
         "not_handed_in_list": missing,
         "pending_list": pending,
+        "grader_errors": faulty,
         "unmatched": [{"relpath": u.relpath, "reason": {"ja": u.reason.ja, "en": u.reason.en},
                        "student_key": u.student.key if u.student else None} for u in unmatched],
         "exercises": [_exercise_summary(ex, rows, lang) for ex in exercises],
@@ -151,7 +154,8 @@ def summarize(discovery: Discovery, graded: list[tuple[Item, GradeResult]], exer
 
     Keys: ``layout``, ``lang``, ``students``, ``submissions_graded``, ``not_handed_in``,
     ``pending`` (handed in, not graded: the batch was interrupted), their lists
-    (``{student_key, name, exercise}``), ``unmatched`` (``{relpath, reason: {ja, en},
+    (``{student_key, name, exercise}``), ``grader_errors`` (the same for results with a check the
+    grader itself failed on: to regrade with ``--force``), ``unmatched`` (``{relpath, reason: {ja, en},
     student_key}``), for an LMS export ``without_lms_id`` (keys left out of the LMS files), and
     ``exercises``: per exercise ``id``, ``title``, ``max_score``, ``handed_in``, ``graded``,
     ``pending``, ``not_handed_in``, ``all_passed``, ``mean`` (None if nothing was graded),
@@ -168,6 +172,8 @@ _T = {
     "graded": Msg("採点した提出", "submissions graded"),
     "missing": Msg("未提出", "not handed in"),
     "pending": Msg("未採点（中断）", "not graded yet (interrupted)"),
+    "faulty": Msg("採点器のエラーがあった提出（--force で採点し直してください）",
+                  "submissions the grader failed on (grade them again with --force)"),
     "unmatched": Msg("課題に対応づけられなかったファイル", "files not matched to an exercise"),
     "no_lms": Msg("LMS の ID がなく LMS 用ファイルから除いた学生", "students without an LMS id, left out of the LMS files"),
     "exercise": Msg("{graded} 件採点, 平均 {mean}/{max}, 全チェック合格 {passed} 件",
@@ -178,7 +184,7 @@ _T = {
     "failed": Msg("{failed}/{graded} 不合格", "{failed}/{graded} failed"),
     "errors": Msg("採点器のエラー {n} 件", "grader errors: {n}"),
     "moodle": Msg(
-        "Moodle: 課題の「評定ワークシートをアップロードする」で moodle_grading_worksheet.csv を取り込んでください（Moodle の表示言語を英語にして取り込むこと。列名は表示言語で照合されます）。",
+        "Moodle: 課題の評定画面の \"Upload grading worksheet\" で moodle_grading_worksheet.csv を取り込んでください（Moodle の表示言語を英語にして取り込むこと。列名は表示言語で照合されます）。",
         "Moodle: upload moodle_grading_worksheet.csv with the assignment's \"Upload grading worksheet\" (with Moodle's language set to English: it matches column names in the interface language).",
     ),
     "canvas": Msg(
@@ -203,6 +209,9 @@ def format_summary(summary: dict[str, Any], lang: Lang) -> str:
     if summary["pending"]:
         lines.append(f"{t['pending']}: {summary['pending']}")
         lines += [f"  - {w['student_key']} {_clean(w['name'])}: {w['exercise']}" for w in summary["pending_list"]]
+    if summary["grader_errors"]:
+        lines.append(f"{t['faulty']}: {len(summary['grader_errors'])}")
+        lines += [f"  - {w['student_key']} {_clean(w['name'])}: {w['exercise']}" for w in summary["grader_errors"]]
     lines.append(f"{t['unmatched']}: {len(summary['unmatched'])}")
     lines += [f"  - {_clean(u['relpath'])}: {_clean(u['reason'][lang])}" for u in summary["unmatched"]]
     if summary.get("without_lms_id"):
