@@ -176,15 +176,16 @@ def grade_batch(source: Path, out: Path, *, seed: int = 1, jobs: int = 1, lang: 
     order = {ex.id: i for i, ex in enumerate(exercises)}
     graded.sort(key=lambda p: (p[0].student.key, order[p[0].exercise]))
     paths = write_outputs(out, discovery, graded, exercises, lang)
-    _save_state(out, discovery, graded, seed, shard)
+    _save_state(out, discovery, graded, seed, shard, [ex.id for ex in exercises])
     summary = render_summary(discovery, graded, exercises, lang)
     return BatchOutcome(discovery, graded, len(graded) - cached, cached, interrupted,
                         time.perf_counter() - t0, paths, summary)
 
 
-def _save_state(out: Path, discovery: Discovery, graded, seed: int, shard) -> None:
+def _save_state(out: Path, discovery: Discovery, graded, seed: int, shard, exercises: list[str]) -> None:
     state = {
         "seed": seed, "shard": list(shard) if shard else None, "layout": discovery.layout,
+        "exercises": exercises,
         "students": [store.student_to_dict(s) for s in discovery.students],
         "unmatched": [store.unmatched_to_dict(u) for u in discovery.unmatched],
         "graded": [{"item": store.item_to_dict(i), "result": store.result_to_dict(r)} for i, r in graded],
@@ -194,7 +195,7 @@ def _save_state(out: Path, discovery: Discovery, graded, seed: int, shard) -> No
 
 def merge(parts: list[Path], out: Path, lang: str = "en") -> BatchOutcome:
     """Join the outputs of several shards (``grade merge``) into one ``out``."""
-    students, unmatched, graded, layouts = {}, {}, {}, set()
+    students, unmatched, graded, layouts, wanted = {}, {}, {}, set(), set()
     for part in parts:
         try:
             state = json.loads((part / STATE).read_text(encoding="utf-8"))
@@ -202,6 +203,7 @@ def merge(parts: list[Path], out: Path, lang: str = "en") -> BatchOutcome:
             raise GraderInputError(Msg(f"{part} は grade batch の出力ではありません（{STATE} がありません）",
                                        f"{part} is not the output of grade batch (no {STATE})")) from None
         layouts.add(state["layout"])
+        wanted.update(state.get("exercises") or [])
         for s in state["students"]:
             students[s["key"]] = store.student_from_dict(s)
         for u in state["unmatched"]:
@@ -211,7 +213,7 @@ def merge(parts: list[Path], out: Path, lang: str = "en") -> BatchOutcome:
             graded[(item.student.key, item.exercise)] = (item, store.result_from_dict(g["result"]))
     if len(layouts) > 1:
         raise GraderInputError(Msg("レイアウトの異なる出力は結合できません", "cannot merge outputs of different layouts"))
-    exercises = list(catalog.exercises().values())
+    exercises = [ex for ex in catalog.exercises().values() if not wanted or ex.id in wanted]
     discovery = Discovery(layout=layouts.pop() if layouts else "folders",
                           students=sorted(students.values(), key=lambda s: s.key),
                           items=[i for i, _ in graded.values()], unmatched=list(unmatched.values()))
@@ -219,6 +221,6 @@ def merge(parts: list[Path], out: Path, lang: str = "en") -> BatchOutcome:
     pairs = sorted(graded.values(), key=lambda p: (p[0].student.key, order.get(p[0].exercise, 99)))
     out.mkdir(parents=True, exist_ok=True)
     paths = write_outputs(out, discovery, pairs, exercises, lang)
-    _save_state(out, discovery, pairs, 0, None)
+    _save_state(out, discovery, pairs, 0, None, [ex.id for ex in exercises])
     summary = render_summary(discovery, pairs, exercises, lang)
     return BatchOutcome(discovery, pairs, paths=paths, summary=summary)

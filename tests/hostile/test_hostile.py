@@ -1,0 +1,486 @@
+"""Hostile submissions (SPEC "Untrusted code", issue 5): whatever a submission does, the grader ends,
+reports the right failed check with a clear reason, and leaves nothing behind.
+
+Each ``<case>__counter_lck.py`` beside this file is a small hostile program, graded as counter_lck
+with the installed ``grade`` (``--junit`` and ``--json``). Every program is bounded by itself
+(``signal.alarm`` and a size limit), so even a grader that contained nothing would not take the
+machine down. Placeholders in the program text (``@@TOKEN@@``, ``@@PORT@@``, ``@@REPO@@``,
+``@@HOME@@``, ``@@REPORTS@@``) are filled in per test.
+
+Per case: exit status 1, never 2, no traceback on stderr; the expected check reported as a failure
+(not a grader error) whose message names the cause; the wall time (recorded, not asserted); no
+process of the run alive 1 s after ``grade`` returned; no scratch directory left (``grade`` runs
+with ``TMPDIR`` set to a folder of the test's own, so its ``grader-*`` scratch trees are told apart
+from those of any other grader running on the machine) and no ``grader-*`` pids cgroup left.
+
+What holds depends on the protections this machine has (``grade --doctor``). Each assertion is the
+strongest one that holds on every layer; those that need a layer (a private /tmp, no network, the
+grader's files hidden: bwrap; no network: bwrap or unshare) are made when the layer is active, and
+otherwise the test is skipped at its end, saying which layer is missing and what got through.
+``GRADER_HOSTILE_HIDE=bwrap`` (or ``bwrap,unshare``) hides those tools from the grader, to try the
+fallbacks on a machine that has them.
+
+``python tests/hostile/test_hostile.py --table`` grades every case once and writes RESULTS.md:
+the protection that caught each case, the time to the verdict and the exit status.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+try:
+    import pytest
+except ImportError:  # the --table mode needs no pytest
+    pytest = None
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+REFERENCE = REPO / "reference" / "counter_lck.py"
+GRADE_TIMEOUT = 120  # seconds, per submission: far above the grader's own 60 s total limit
+CGROUP_GLOBS = ("/sys/fs/cgroup/pids/grader-*", "/sys/fs/cgroup/grader-*")
+
+if pytest is not None:
+    pytestmark = pytest.mark.timeout(600)
+
+
+# -- the cases ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    check: str                      # the check that must fail
+    causes: tuple[str, ...]         # one of these (lower case) must be in its message
+    also_passes: tuple[str, ...] = ()  # checks that must still pass (the grader's own verdicts)
+    about: str = ""
+
+
+CASES = {c.name: c for c in (
+    Case("infinite_loop", "runs", ("time limit",), about="CPU spin in the main thread"),
+    Case("fork_bomb", "runs", ("blockingioerror", "resource temporarily unavailable", "time limit",
+                               "killed by signal"), about="forks until refused (at most 2000)"),
+    Case("memory_hog", "runs", ("memoryerror", "killed by signal"), about="4 GiB in 100 MB chunks"),
+    Case("print_flood", "runs", ("output",), about="500 MB of print()"),
+    Case("write_flood", "runs", ("output", "file too large", "sigxfsz"),
+         about="500 MB of os.write(1, ...)"),
+    Case("ignore_sigterm", "runs", ("time limit",), about="SIGTERM ignored, then a CPU spin"),
+    Case("lingering_thread", "runs", ("never ends", "time limit"),
+         about="a non-daemon thread that sleeps forever; main returns"),
+    Case("setsid_child", "tally", ("集計結果",), also_passes=("runs",),
+         about="a setsid() child that sleeps 60 s (real time)"),
+    Case("kill_parent", "runs", ("parent", "killed", "abrupt"), about="os.kill(os.getppid(), SIGKILL)"),
+    Case("write_outside", "tally", ("集計結果",), also_passes=("runs",),
+         about="creates files in /tmp, the checkout, the package, $HOME"),
+    Case("tcp_connect", "tally", ("集計結果",), also_passes=("runs",),
+         about="TCP connection to a listener of the test on 127.0.0.1"),
+    Case("read_grader_files", "tally", ("集計結果",), also_passes=("runs",),
+         about="prints the model answer, the checks, /etc/shadow"),
+    Case("fake_results", "tally", ("instead of", "hidden data"), also_passes=("runs",),
+         about="prints ✓ lines and the course data's 集計結果, writes fake junit.xml/results.json"),
+    Case("early_exit", "runs", ("ended abruptly",), about="correct-looking 集計結果, then os._exit(0)"),
+)}
+
+
+# -- the machine's layers -------------------------------------------------------------------------
+
+_LAYER_NAMES = ("session", "rlimits", "bwrap", "unshare", "pids cgroup", "subreaper", "sandbox")
+
+
+def grade_env(tmpdir: Path) -> dict[str, str]:
+    """The environment ``grade`` runs with: our own TMPDIR, and the tools GRADER_HOSTILE_HIDE hides."""
+    env = dict(os.environ)
+    env["TMPDIR"] = str(tmpdir)
+    hide = {h.strip() for h in os.environ.get("GRADER_HOSTILE_HIDE", "").split(",") if h.strip()}
+    if hide:
+        bindir = tmpdir.parent / "hostile-bin"
+        bindir.mkdir(exist_ok=True)
+        for tool in ("bwrap", "unshare"):
+            found = shutil.which(tool)
+            if found and tool not in hide and not (bindir / tool).exists():
+                (bindir / tool).symlink_to(found)
+        env["PATH"] = str(bindir)
+    return env
+
+
+def grade_command() -> list[str]:
+    grade = Path(sys.executable).with_name("grade")
+    if grade.is_file() and os.access(grade, os.X_OK):
+        return [str(grade)]
+    return [sys.executable, "-m", "grader"]
+
+
+def doctor(env: dict[str, str]) -> tuple[str, set[str]]:
+    """``grade --doctor``'s text and the names of the active layers."""
+    out = subprocess.run(grade_command() + ["--doctor", "--lang", "en"], capture_output=True, text=True,
+                         env=env, timeout=60).stdout
+    active = set()
+    for line in out.splitlines():
+        m = re.match(r"\s*([✓✗])\s+(.*)", line)
+        if m and m.group(1) == "✓":
+            active.update(n for n in _LAYER_NAMES if m.group(2).startswith(n))
+    return out, active
+
+
+# -- processes and leftovers ----------------------------------------------------------------------
+
+def _read(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def processes() -> dict[int, str]:
+    """Every live (non-zombie) process: pid -> start time."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            stat = _read(f"/proc/{entry}/stat").decode(errors="replace")
+            fields = stat.rsplit(")", 1)[-1].split()
+            if len(fields) > 19 and fields[0] not in ("Z", "X"):
+                found[int(entry)] = fields[19]
+    return found
+
+
+def survivors(before: dict[int, str], markers: list[str]) -> list[str]:
+    """Processes started since ``before`` whose command line or environment carries a marker."""
+    found = []
+    for pid, start in processes().items():
+        if before.get(pid) == start or pid == os.getpid():
+            continue
+        cmdline = _read(f"/proc/{pid}/cmdline").replace(b"\0", b" ").decode(errors="replace")
+        environ = _read(f"/proc/{pid}/environ").decode(errors="replace")
+        if any(m in cmdline or m in environ for m in markers):
+            found.append(f"{pid}: {cmdline.strip()[:200]}")
+    return found
+
+
+def cgroups() -> set[str]:
+    import glob
+    return {p for g in CGROUP_GLOBS for p in glob.glob(g)}
+
+
+def left_cgroups(before: set[str], ours: list[str]) -> list[str]:
+    """New ``grader-*`` cgroups still there: empty (abandoned) or holding a process of ours.
+
+    A new cgroup holding only others' processes belongs to another grader running on the machine.
+    """
+    left = []
+    for path in sorted(cgroups() - before):
+        pids = _read(os.path.join(path, "cgroup.procs")).split()
+        mine = [p for p in pids if any(m in _read(f"/proc/{int(p)}/environ").decode(errors="replace")
+                                       for m in ours)]
+        if mine or not pids:
+            left.append(f"{path} (processes: {' '.join(p.decode() for p in pids) or 'none'})")
+    return left
+
+
+# -- one case -------------------------------------------------------------------------------------
+
+class Listener:
+    """A TCP server on 127.0.0.1 that counts the connections it accepts."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.accepted = 0
+        self._stop = False
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self):
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.accepted += 1
+            conn.close()
+
+    def close(self):
+        self._stop = True
+        self._thread.join(2)
+        self.sock.close()
+
+
+@dataclass
+class Outcome:
+    case: Case
+    status: int
+    seconds: float
+    stdout: str
+    stderr: str
+    junit: str
+    results: dict
+    layers: set[str]
+    survivors: list[str]
+    scratch_left: list[str]
+    cgroups_left: list[str]
+    token: str
+    extra: dict = field(default_factory=dict)
+
+    def test(self, check: str) -> dict:
+        for t in self.results.get("tests", []):
+            if t["name"].split(":", 1)[0] == check:
+                return t
+        return {}
+
+    def junit_case(self, check: str):
+        try:
+            root = ET.fromstring(self.junit)
+        except ET.ParseError:
+            return None
+        return next((tc for tc in root.iter("testcase") if tc.get("name") == check), None)
+
+    def message(self, check: str) -> str:
+        return self.test(check).get("output", "")
+
+    @property
+    def everything(self) -> str:
+        """All the grader wrote (terminal report, JUnit, results JSON)."""
+        return "\n".join((self.stdout, self.junit, json.dumps(self.results, ensure_ascii=False)))
+
+
+def run_case(case: Case, work: Path) -> Outcome:
+    """Grade one hostile program in ``work``; measures what it left behind."""
+    token = uuid.uuid4().hex
+    tmpdir = work / "tmp"
+    tmpdir.mkdir(parents=True)
+    env = grade_env(tmpdir)
+    _, layers = doctor(env)
+    junit, results = work / "junit.xml", work / "results.json"
+    listener = Listener() if case.name == "tcp_connect" else None
+    home = os.path.expanduser("~")
+    text = (HERE / f"{case.name}__counter_lck.py").read_text(encoding="utf-8")
+    for key, value in {"TOKEN": token, "REPO": str(REPO), "HOME": home,
+                       "PORT": str(listener.port if listener else 0),
+                       "REPORTS": os.pathsep.join((str(junit), str(results)))}.items():
+        text = text.replace(f"@@{key}@@", value)
+    sub = work / "submission"
+    sub.mkdir()
+    path = sub / f"{case.name}__counter_lck.py"
+    path.write_text(text, encoding="utf-8")
+
+    markers = [token, str(tmpdir)]
+    before, groups_before = processes(), cgroups()
+    t0 = time.monotonic()
+    try:
+        proc = subprocess.run(grade_command() + [str(path), "--exercise", "counter_lck", "--junit", str(junit),
+                                                 "--json", str(results), "--lang", "en"],
+                              capture_output=True, text=True, errors="replace", env=env, cwd=work,
+                              timeout=GRADE_TIMEOUT)
+        status, out, err = proc.returncode, proc.stdout, proc.stderr
+    except subprocess.TimeoutExpired as exc:
+        status, out, err = -1, str(exc.stdout or ""), f"grade did not end within {GRADE_TIMEOUT} s"
+    seconds = time.monotonic() - t0
+    time.sleep(1.0)
+    extra: dict = {}
+    if listener is not None:
+        listener.close()
+        extra["connections"] = listener.accepted
+    alive = survivors(before, markers)
+    left = left_cgroups(groups_before, markers)
+    if left:  # a grader still tearing down: look again
+        time.sleep(2)
+        left = left_cgroups(groups_before, markers)
+    scratch = sorted(str(p) for p in tmpdir.iterdir())
+    extra["outside"] = _outside_files(case, token, home)
+    extra["setsid_pids"] = _setsid_pids(token)
+    try:
+        results_data = json.loads(results.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        results_data = {}
+    junit_text = junit.read_text(encoding="utf-8", errors="replace") if junit.exists() else ""
+    return Outcome(case, status, seconds, out, err, junit_text, results_data, layers, alive, scratch, left,
+                   token, extra)
+
+
+def _outside_files(case: Case, token: str, home: str) -> list[str]:
+    """The files write_outside managed to create (removed here, whatever the test then says)."""
+    name = f"grader_hostile_marker_{token}"
+    found = []
+    for folder in ("/tmp", str(REPO), str(REPO / "grader"), home):
+        p = Path(folder) / name
+        if p.exists():
+            found.append(str(p))
+            p.unlink()
+    return found
+
+
+def _setsid_pids(token: str) -> list[int]:
+    """Pids the setsid child noted in /tmp (visible only without a private /tmp); the note is removed."""
+    note = Path(f"/tmp/grader_hostile_setsid_{token}")
+    if not note.exists():
+        return []
+    pids = [int(x) for x in note.read_text().split() if x.isdigit()]
+    note.unlink()
+    return pids
+
+
+# -- which protection caught it (for the table) ---------------------------------------------------
+
+def protection(o: Outcome) -> str:
+    msg = o.message(o.case.check).lower()
+    name, layers = o.case.name, o.layers
+    ns = "bwrap" if "bwrap" in layers else "unshare" if "unshare" in layers else None
+    if name == "fork_bomb":
+        if "blockingioerror" in msg:
+            return ("pids cgroup (pids.max)" if "pids cgroup" in layers else
+                    "RLIMIT_NPROC" if os.geteuid() != 0 else "a PID namespace") + ": fork refused → exception"
+        return "per-run wall limit (the process cap did not stop it)"
+    if "memoryerror" in msg:
+        return "RLIMIT_DATA → MemoryError"
+    if "file too large" in msg or "sigxfsz" in msg:
+        return "RLIMIT_FSIZE on the run's output file → OSError (EFBIG)"
+    if "output" in msg and o.case.check == "runs":
+        return "output cap (recorder) → limit event"
+    if "time limit" in msg:
+        return "per-run wall limit (SIGKILL to the run's process group)"
+    if "never ends" in msg:
+        return "virtual-time limit (sleep on the virtual clock)"
+    if "abrupt" in msg:
+        return "verdict from observations (no exit event)"
+    if name == "kill_parent":
+        return (f"{ns} (--die-with-parent / PID namespace) + cgroup kill; verdict: "
+                + ("grader error (see bugs)" if o.test("runs").get("status") == "failed" and
+                   "fault of the grader" in msg else msg.splitlines()[0] if msg else "?"))
+    if name == "setsid_child":
+        parts = [p for p, on in (("PID namespace (" + (ns or "") + ")", ns is not None),
+                                 ("pids cgroup kill", "pids cgroup" in layers),
+                                 ("subreaper", "subreaper" in layers)) if on]
+        return " + ".join(parts) or "nothing"
+    if name == "write_outside":
+        return ("bwrap: private /tmp, read-only binds, nothing else mounted" if "bwrap" in layers else
+                "none (written: " + ", ".join(o.extra["outside"]) + ")" if o.extra["outside"] else "file permissions")
+    if name == "tcp_connect":
+        return (f"{ns}: network namespace" if ns else
+                f"none ({o.extra.get('connections', 0)} connections accepted)")
+    if name == "read_grader_files":
+        return "bwrap: course files not mounted, /etc/shadow absent" if "bwrap" in layers else "none"
+    if name == "fake_results":
+        return "verdict from observations (hidden data; reports written by the grader)"
+    return "?"
+
+
+# -- the tests ------------------------------------------------------------------------------------
+
+def check_outcome(o: Outcome) -> str | None:
+    """Assert what must hold on every machine; returns why the layer-dependent rest was skipped."""
+    case = o.case
+    assert o.status != -1, o.stderr
+    assert "Traceback" not in o.stderr, o.stderr
+    assert o.status == 1, f"exit status {o.status}, expected 1\n{o.stderr}\n{o.stdout[-3000:]}"
+    failed = o.test(case.check)
+    assert failed, f"no {case.check} in results.json: {o.results}"
+    assert failed["status"] == "failed" and failed["score"] == 0, failed
+    tc = o.junit_case(case.check)
+    assert tc is not None and tc.find("failure") is not None and tc.find("error") is None, (
+        f"{case.check} must be a <failure> (the student's), not a grader <error>:\n{o.junit[:3000]}")
+    msg = failed["output"].lower()
+    assert any(c in msg for c in case.causes), f"the message names none of {case.causes}:\n{failed['output']}"
+    for check in case.also_passes:
+        assert o.test(check).get("status") == "passed", f"{check} should pass:\n{o.message(check)}"
+    assert not o.survivors, f"processes of the submission survived:\n" + "\n".join(o.survivors)
+    assert not o.scratch_left, f"scratch directories left behind: {o.scratch_left}"
+    assert not o.cgroups_left, f"cgroups left behind: {o.cgroups_left}"
+    return _layer_checks(o)
+
+
+def _layer_checks(o: Outcome) -> str | None:
+    name, layers = o.case.name, o.layers
+    bwrap = "bwrap" in layers
+    netns = bwrap or "unshare" in layers
+    if name == "setsid_child":
+        still = [p for p in o.extra["setsid_pids"] if p in processes()]
+        assert not still, f"the setsid child noted pids {still}: still alive"
+    if name == "write_outside":
+        if bwrap:
+            assert not o.extra["outside"], f"written outside the scratch directory: {o.extra['outside']}"
+        elif o.extra["outside"]:
+            return ("bwrap is not active (grade --doctor): nothing stops a submission from writing outside "
+                    f"its scratch directory; it wrote {o.extra['outside']} (removed)")
+    if name == "tcp_connect":
+        if netns:
+            assert o.extra["connections"] == 0, f"{o.extra['connections']} connections reached the test's server"
+        elif o.extra["connections"]:
+            return ("neither bwrap nor unshare is active (grade --doctor): no network namespace; the "
+                    f"submission connected {o.extra['connections']} times to 127.0.0.1")
+    if name == "read_grader_files":
+        secret = REFERENCE.read_text(encoding="utf-8").splitlines()[0]
+        leaked = [what for what, text in (("the model answer", secret), ("/etc/shadow", "READ /etc/shadow"),
+                                          ("the checks", "READ " + str(REPO / "assignments")))
+                  if text in o.everything]
+        if bwrap:
+            assert not leaked, f"the grader's output shows what the submission read: {leaked}"
+        elif leaked:
+            return f"bwrap is not active (grade --doctor): the submission read {', '.join(leaked)}"
+    if name == "fake_results":
+        assert "FAKE-JUNIT" not in o.junit and "FAKE-RESULTS" not in json.dumps(o.results), "fake report used"
+        assert o.results.get("score", 8) < 8
+        root = ET.fromstring(o.junit)
+        assert root.get("name") == "concurrency-grader"
+    if name == "kill_parent":
+        assert "fault of the grader" not in o.message("runs"), "the submission's kill is blamed on the grader"
+    return None
+
+
+if pytest is not None:
+    @pytest.mark.parametrize("name", list(CASES))
+    def test_hostile(name, tmp_path):
+        o = run_case(CASES[name], tmp_path)
+        print(f"{name}: exit {o.status} in {o.seconds:.1f} s; layers {sorted(o.layers)}; "
+              f"caught by: {protection(o)}")
+        skipped = check_outcome(o)
+        if skipped:
+            pytest.skip(skipped)
+
+
+# -- the table ------------------------------------------------------------------------------------
+
+def table() -> str:
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="hostile-") as tmp:
+        doc, layers = doctor(grade_env(Path(tmp)))
+        for name, case in CASES.items():
+            work = Path(tmp) / name
+            o = run_case(case, work)
+            try:
+                skipped = check_outcome(o)
+                result = "pass" if skipped is None else f"skip: {skipped}"
+            except AssertionError as exc:
+                result = "FAIL: " + str(exc).splitlines()[0]
+            first = (o.message(case.check).splitlines() or ["?"])[0]
+            rows.append(f"| {name} | {case.about} | {case.check}: {first} | {protection(o)} | "
+                        f"{o.seconds:.1f} s | {o.status} | {result} |")
+    head = ("# Hostile submissions: what caught them\n\n"
+            "Regenerated by `python tests/hostile/test_hostile.py --table` (each case graded once with "
+            "`grade FILE --exercise counter_lck`).\n\n"
+            f"Machine: {os.uname().sysname} {os.uname().release}, {os.cpu_count()} CPUs, uid {os.geteuid()}, "
+            f"GRADER_HOSTILE_HIDE={os.environ.get('GRADER_HOSTILE_HIDE', '') or '(none)'}\n\n"
+            "```\n$ grade --doctor\n" + doc + "```\n\n"
+            "| case | what it does | failed check: message | protection that caught it | time to verdict "
+            "| exit | test |\n|---|---|---|---|---|---|---|\n")
+    return head + "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--table"]:
+        sys.exit("usage: python tests/hostile/test_hostile.py --table")
+    text = table()
+    (HERE / "RESULTS.md").write_text(text, encoding="utf-8")
+    print(text)
