@@ -1,12 +1,14 @@
 """Where a batch's submissions are graded: this machine's cores, or an existing Dask cluster.
 
 An executor has one job: run ``fn(payload)`` for every payload and yield ``(payload, result)``
-as each finishes. Each grading already runs the submission in its own child process, so the
-local executor only needs threads to keep ``--jobs`` of them going at once.
+as each finishes. The local executor uses worker processes: each grading runs the submission in
+child processes of its own, but judging the runs is Python work in the grader, which threads
+would serialise on one core.
 """
 from __future__ import annotations
 
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+import multiprocessing
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Callable, Iterable, Iterator
 
 from ..model import GraderInputError, Msg
@@ -20,7 +22,8 @@ class LocalExecutor:
 
     def run(self, fn: Callable[[dict], dict], payloads: Iterable[dict]) -> Iterator[tuple[dict, dict]]:
         payloads = list(payloads)
-        pool = ThreadPoolExecutor(max_workers=self.jobs)
+        # spawn: the grader may hold threads (a progress bar); forking them is unsafe.
+        pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=multiprocessing.get_context("spawn"))
         pending = {}
         todo = iter(payloads)
         try:

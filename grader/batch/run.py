@@ -147,7 +147,7 @@ def grade_batch(source: Path, out: Path, *, seed: int = 1, jobs: int = 1, lang: 
     graded: list[tuple[Item, GradeResult]] = []
     todo: dict[str, tuple[Item, str]] = {}
     # Parallel across submissions, one core each; a lone job lets its child use every core.
-    inner = 1 if executor != "local" or jobs > 1 else None
+    inner = 2 if executor != "local" or jobs > 1 else None
     for n, item in enumerate(discovery.items):
         key = store.cache_key(item.path.read_bytes() + f"\0{item.student.key}\0{item.relpath}".encode(),
                               item.exercise, by_id[item.exercise].version, seed)

@@ -17,8 +17,9 @@ What holds depends on the protections this machine has (``grade --doctor``). Eac
 strongest one that holds on every layer; those that need a layer (a private /tmp, no network, the
 grader's files hidden: bwrap; no network: bwrap or unshare) are made when the layer is active, and
 otherwise the test is skipped at its end, saying which layer is missing and what got through.
-``GRADER_HOSTILE_HIDE=bwrap`` (or ``bwrap,unshare``) hides those tools from the grader, to try the
-fallbacks on a machine that has them.
+``GRADER_HOSTILE_HIDE=bwrap`` (or ``bwrap,unshare``, and ``cgroup`` as root: an empty
+/sys/fs/cgroup in a mount namespace) hides those layers from the grader, to try the fallbacks on a
+machine that has them.
 
 ``python tests/hostile/test_hostile.py --table`` grades every case once and writes RESULTS.md:
 the protection that caught each case, the time to the verdict and the exit status.
@@ -29,6 +30,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -79,7 +81,8 @@ CASES = {c.name: c for c in (
          about="a non-daemon thread that sleeps forever; main returns"),
     Case("setsid_child", "tally", ("集計結果",), also_passes=("runs",),
          about="a setsid() child that sleeps 60 s (real time)"),
-    Case("kill_parent", "runs", ("parent", "killed", "abrupt"), about="os.kill(os.getppid(), SIGKILL)"),
+    Case("kill_parent", "runs", ("parent", "killed", "abrupt", "time limit"),
+         about="os.kill(os.getppid(), SIGKILL), then lingers 20 s (real time)"),
     Case("write_outside", "tally", ("集計結果",), also_passes=("runs",),
          about="creates files in /tmp, the checkout, the package, $HOME"),
     Case("tcp_connect", "tally", ("集計結果",), also_passes=("runs",),
@@ -97,12 +100,16 @@ CASES = {c.name: c for c in (
 _LAYER_NAMES = ("session", "rlimits", "bwrap", "unshare", "pids cgroup", "subreaper", "sandbox")
 
 
+def _hidden() -> set[str]:
+    return {h.strip() for h in os.environ.get("GRADER_HOSTILE_HIDE", "").split(",") if h.strip()}
+
+
 def grade_env(tmpdir: Path) -> dict[str, str]:
     """The environment ``grade`` runs with: our own TMPDIR, and the tools GRADER_HOSTILE_HIDE hides."""
     env = dict(os.environ)
     env["TMPDIR"] = str(tmpdir)
-    hide = {h.strip() for h in os.environ.get("GRADER_HOSTILE_HIDE", "").split(",") if h.strip()}
-    if hide:
+    hide = _hidden()
+    if hide & {"bwrap", "unshare"}:
         bindir = tmpdir.parent / "hostile-bin"
         bindir.mkdir(exist_ok=True)
         for tool in ("bwrap", "unshare"):
@@ -113,11 +120,23 @@ def grade_env(tmpdir: Path) -> dict[str, str]:
     return env
 
 
+def _hide_cgroup_prefix() -> list[str]:
+    """With ``cgroup`` in GRADER_HOSTILE_HIDE: run ``grade`` in a mount namespace where
+    /sys/fs/cgroup is an empty tmpfs (needs root and util-linux ``unshare``)."""
+    if "cgroup" not in _hidden():
+        return []
+    unshare = shutil.which("unshare")
+    if os.geteuid() != 0 or not unshare:
+        raise RuntimeError("GRADER_HOSTILE_HIDE=cgroup needs root and unshare")
+    return [unshare, "--mount", "--propagation", "private", "/bin/sh", "-c",
+            f'{shutil.which("mount") or "mount"} -t tmpfs none /sys/fs/cgroup && exec "$@"', "sh"]
+
+
 def grade_command() -> list[str]:
     grade = Path(sys.executable).with_name("grade")
     if grade.is_file() and os.access(grade, os.X_OK):
-        return [str(grade)]
-    return [sys.executable, "-m", "grader"]
+        return _hide_cgroup_prefix() + [str(grade)]
+    return _hide_cgroup_prefix() + [sys.executable, "-m", "grader"]
 
 
 def doctor(env: dict[str, str]) -> tuple[str, set[str]]:
@@ -172,19 +191,44 @@ def cgroups() -> set[str]:
     return {p for g in CGROUP_GLOBS for p in glob.glob(g)}
 
 
-def left_cgroups(before: set[str], ours: list[str]) -> list[str]:
-    """New ``grader-*`` cgroups still there: empty (abandoned) or holding a process of ours.
+class CgroupWatch:
+    """Notes, while ``grade`` runs, the new ``grader-*`` cgroups that hold a process of ours.
 
-    A new cgroup holding only others' processes belongs to another grader running on the machine.
+    Cgroups are named at random, and other graders may be running on the machine: a cgroup is ours
+    when a process in it carries one of our markers in its environment.
     """
-    left = []
-    for path in sorted(cgroups() - before):
-        pids = _read(os.path.join(path, "cgroup.procs")).split()
-        mine = [p for p in pids if any(m in _read(f"/proc/{int(p)}/environ").decode(errors="replace")
-                                       for m in ours)]
-        if mine or not pids:
-            left.append(f"{path} (processes: {' '.join(p.decode() for p in pids) or 'none'})")
-    return left
+
+    def __init__(self, markers: list[str]):
+        self.markers = markers
+        self.before = cgroups()
+        self.ours: set[str] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self):
+        while not self._stop.wait(0.02):
+            for path in cgroups() - self.before - self.ours:
+                for pid in _read(os.path.join(path, "cgroup.procs")).split():
+                    environ = _read(f"/proc/{int(pid)}/environ").decode(errors="replace")
+                    if any(m in environ for m in self.markers):
+                        self.ours.add(path)
+                        break
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+
+    def left(self) -> list[str]:
+        return [f"{p} (processes: {_read(os.path.join(p, 'cgroup.procs')).decode().split() or 'none'})"
+                for p in sorted(self.ours) if os.path.isdir(p)]
+
+    def remove_left(self) -> None:
+        for p in self.ours:
+            try:
+                os.rmdir(p)
+            except OSError:
+                pass
 
 
 # -- one case -------------------------------------------------------------------------------------
@@ -277,7 +321,8 @@ def run_case(case: Case, work: Path) -> Outcome:
     path.write_text(text, encoding="utf-8")
 
     markers = [token, str(tmpdir)]
-    before, groups_before = processes(), cgroups()
+    before = processes()
+    watch = CgroupWatch(markers)
     t0 = time.monotonic()
     try:
         proc = subprocess.run(grade_command() + [str(path), "--exercise", "counter_lck", "--junit", str(junit),
@@ -289,16 +334,29 @@ def run_case(case: Case, work: Path) -> Outcome:
         status, out, err = -1, str(exc.stdout or ""), f"grade did not end within {GRADE_TIMEOUT} s"
     seconds = time.monotonic() - t0
     time.sleep(1.0)
+    watch.stop()
     extra: dict = {}
     if listener is not None:
         listener.close()
         extra["connections"] = listener.accepted
     alive = survivors(before, markers)
-    left = left_cgroups(groups_before, markers)
+    left = watch.left()
     if left:  # a grader still tearing down: look again
         time.sleep(2)
-        left = left_cgroups(groups_before, markers)
+        left = watch.left()
+    # Clean up after a grader that did not: kill the survivors (descendants of this test), remove
+    # the cgroups they were in.
+    for line in alive:
+        try:
+            os.kill(int(line.split(":", 1)[0]), signal.SIGKILL)
+        except OSError:
+            pass
+    if alive:
+        time.sleep(0.2)
+    watch.remove_left()
     scratch = sorted(str(p) for p in tmpdir.iterdir())
+    for leftover in tmpdir.iterdir():
+        shutil.rmtree(leftover, ignore_errors=True)
     extra["outside"] = _outside_files(case, token, home)
     extra["setsid_pids"] = _setsid_pids(token)
     try:
@@ -356,9 +414,15 @@ def protection(o: Outcome) -> str:
     if "abrupt" in msg:
         return "verdict from observations (no exit event)"
     if name == "kill_parent":
-        return (f"{ns} (--die-with-parent / PID namespace) + cgroup kill; verdict: "
-                + ("grader error (see bugs)" if o.test("runs").get("status") == "failed" and
-                   "fault of the grader" in msg else msg.splitlines()[0] if msg else "?"))
+        if "fault of the grader" in msg:
+            verdict = "grader error, blamed on the grader (bug)"
+        elif "time limit" in msg:
+            verdict = "kill refused (PID 1 of a namespace), then the wall limit"
+        else:
+            verdict = (msg.splitlines() or ["?"])[0]
+        kept = [p for p, on in ((f"{ns} PID namespace", ns is not None),
+                                ("pids cgroup kill", "pids cgroup" in layers)) if on]
+        return f"{verdict}; no survivor: {' + '.join(kept) or 'nothing'}"
     if name == "setsid_child":
         parts = [p for p, on in (("PID namespace (" + (ns or "") + ")", ns is not None),
                                  ("pids cgroup kill", "pids cgroup" in layers),
@@ -405,7 +469,7 @@ def _layer_checks(o: Outcome) -> str | None:
     name, layers = o.case.name, o.layers
     bwrap = "bwrap" in layers
     netns = bwrap or "unshare" in layers
-    if name == "setsid_child":
+    if name == "setsid_child" and not netns:  # in a PID namespace the noted pids are not ours
         still = [p for p in o.extra["setsid_pids"] if p in processes()]
         assert not still, f"the setsid child noted pids {still}: still alive"
     if name == "write_outside":
@@ -465,6 +529,7 @@ def table() -> str:
             except AssertionError as exc:
                 result = "FAIL: " + str(exc).splitlines()[0]
             first = (o.message(case.check).splitlines() or ["?"])[0]
+            first = first if len(first) <= 90 else first[:89] + "…"
             rows.append(f"| {name} | {case.about} | {case.check}: {first} | {protection(o)} | "
                         f"{o.seconds:.1f} s | {o.status} | {result} |")
     head = ("# Hostile submissions: what caught them\n\n"
