@@ -68,7 +68,7 @@ def grade_submission(submission: Submission, exercise: Exercise, seed: int = 1, 
         checks = judge(exercise, obs)
         first = min(obs.runs, key=lambda r: r.schedule.index, default=None)
         output = first.all_output() if first is not None else ""
-        notes.extend(_run_notes(exercise))
+        notes.extend(_run_notes(exercise, len(obs.runs)))
     return GradeResult(
         exercise=exercise.id, exercise_title=exercise.title, submission=submission.path,
         checks=tuple(checks), seed=seed, seconds=time.perf_counter() - t0, timestamp=stamp,
@@ -77,9 +77,15 @@ def grade_submission(submission: Submission, exercise: Exercise, seed: int = 1, 
     )
 
 
-def _run_notes(exercise: Exercise) -> list[Note]:
-    runs = sum(g.schedules for g in exercise.groups)
-    return [Note(Msg(
-        f"{runs} 通りのスケジュールで実行しました（sleep は仮想時間: 実際には待ちません）。",
-        f"ran under {runs} schedules (sleeps use a virtual clock: no real waiting).",
+def _run_notes(exercise: Exercise, ran: int) -> list[Note]:
+    planned = sum(g.schedules for g in exercise.groups)
+    notes = [Note(Msg(
+        f"{ran} 通りのスケジュールで実行しました（sleep は仮想時間: 実際には待ちません）。",
+        f"ran under {ran} schedules (sleeps use a virtual clock: no real waiting).",
     ))]
+    if ran < planned:
+        notes.append(Note(Msg(
+            f"予定の {planned} 通りのうち {ran} 通りで打ち切りました（止まらない・出力が多すぎる実行は繰り返しません）。",
+            f"stopped after {ran} of {planned} planned schedules (a run that hangs or floods is not repeated).",
+        )))
+    return notes

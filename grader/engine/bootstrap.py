@@ -98,7 +98,7 @@ def _run(job: dict, spec: dict, code) -> int:
     sched = Scheduler(strategy, timed=spec["time_mode"] == "timed", max_steps=limits["steps"],
                       max_vtime=limits["virtual_seconds"], on_stop=_make_stop(script))
     rec = Recorder(events_fd, script, runtime.who, limits["output_bytes"],
-                   on_overflow=lambda: _exit_now(EXIT_LIMIT))
+                   on_overflow=lambda: _exit_now(EXIT_LIMIT), key=bytes.fromhex(job.pop("key", "")))
     options = dict(spec.get("options") or {})
     options["trace"] = job.get("trace", {})
     options["seed"] = seed

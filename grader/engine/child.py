@@ -14,7 +14,7 @@ import resource
 import signal
 import sys
 
-from . import real
+from . import real, reaper
 from .events import EXIT_LIMIT
 
 
@@ -46,6 +46,7 @@ def _report(line: dict) -> None:
 def main() -> None:
     job = json.loads(sys.stdin.buffer.read())
     _set_limits(job["limits"])
+    reaper.set_subreaper(True)  # a run's setsid escapees are reparented here, then killed
     os.environ.pop("GRADER_SPAWN", None)
     # Warm up what every run needs, so each fork starts ready.
     import multiprocessing.connection  # noqa: F401
@@ -95,7 +96,9 @@ def main() -> None:
             continue
         spec, started, killed = running.pop(pid)
         _kill(pid, dump=False)  # whatever the run left behind in its process group
-        if killed or (os.WIFEXITED(status) and os.WEXITSTATUS(status) == EXIT_LIMIT):
+        reaper.kill_adopted(running)  # and what escaped it with setsid
+        flooded = _size(spec["raw"]) >= job["limits"]["file_bytes"] // 2
+        if killed or flooded or (os.WIFEXITED(status) and os.WEXITSTATUS(status) == EXIT_LIMIT):
             # A hang or a flood repeats on every schedule: stop paying for it.
             pending.clear()
         _report({
@@ -105,6 +108,13 @@ def main() -> None:
             "timed_out": killed,
             "wall": round(real.monotonic() - started, 4),
         })
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 def _kill(pgid: int, dump: bool) -> None:

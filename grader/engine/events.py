@@ -41,6 +41,8 @@ runs of the same schedule write byte-identical files.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 
 KINDS = frozenset(
@@ -68,28 +70,43 @@ def jsonable(value, limit: int = 200):
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def encode(event: dict) -> bytes:
-    """One event as a JSON line."""
-    return (json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+def seal(line: bytes, key: bytes) -> bytes:
+    """The MAC that proves a line was written by the engine, not appended by the program."""
+    return hashlib.blake2b(line, key=key, digest_size=8).hexdigest().encode()
 
 
-def decode_lines(data: bytes) -> list[dict]:
-    """Events from an events file; a torn last line (the process was killed) is dropped."""
-    body = data.strip(b"\n")
-    try:  # one parse for the whole file: the common case, and much faster than a line at a time
-        events = json.loads(b"[" + body.replace(b"\n", b",") + b"]") if body else []
-        if all(isinstance(e, dict) and e.get("k") in KINDS for e in events):
-            return events
-    except ValueError:
-        pass
-    events = []
-    for line in data.split(b"\n"):
+def encode(event: dict, key: bytes | None = None) -> bytes:
+    """One event as a JSON line, sealed with ``key`` (``<json>\t<mac>``) when one is given."""
+    line = json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    if key:
+        line += b"\t" + seal(line, key)
+    return line + b"\n"
+
+
+def decode_lines(data: bytes, key: bytes | None = None) -> tuple[list[dict], int]:
+    """Events of an events file, and how many lines failed their seal (written by the program).
+
+    A torn last line (the process was killed mid-write) is dropped without counting. Unsealed
+    lines are kept only for the children of a ``spawn`` run (they start without the key) and are
+    marked ``"unsealed": true``; the checks never trust them about the main process.
+    """
+    events, forged = [], 0
+    lines = data.split(b"\n")
+    last = len(lines) - 1
+    for i, line in enumerate(lines):
         if not line:
             continue
+        body, _, mac = line.rpartition(b"\t")
+        sealed = bool(key) and bool(body) and hmac.compare_digest(mac, seal(body, key))
         try:
-            event = json.loads(line)
+            event = json.loads(body if sealed else line)
         except ValueError:
+            forged += i != last
             continue
-        if isinstance(event, dict) and event.get("k") in KINDS:
-            events.append(event)
-    return events
+        if not isinstance(event, dict) or event.get("k") not in KINDS:
+            forged += 1
+            continue
+        if key and not sealed:
+            event["unsealed"] = True
+        events.append(event)
+    return events, forged

@@ -99,6 +99,9 @@ class Lock:
         self._holder = None
         self._waiters = []
 
+    def __reduce__(self):  # as CPython: a thread lock cannot go to another process (spawn)
+        raise TypeError(f"cannot pickle '_thread.{'RLock' if self.kind == 'RLock' else 'lock'}' object")
+
     def __repr__(self):
         state = "locked" if self._holder is not None else "unlocked"
         return f"<{state} _thread.lock object at {hex(id(self))}>"
@@ -233,6 +236,9 @@ class Semaphore:
 
     def __exit__(self, *exc):
         self.release()
+
+    def __reduce__(self):  # as CPython, whose Semaphore holds a thread lock
+        raise TypeError("cannot pickle '_thread.lock' object")
 
     def __repr__(self):
         return f"<threading.{self.kind} at {hex(id(self))}: value={self._value}>"

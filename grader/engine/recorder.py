@@ -11,8 +11,9 @@ from .events import encode, jsonable
 class Recorder:
     """Appends events to the run's events file; knows the script path to locate lines."""
 
-    def __init__(self, fd: int, script: str, clock, output_cap: int, on_overflow):
+    def __init__(self, fd: int, script: str, clock, output_cap: int, on_overflow, key: bytes | None = None):
         self.fd = fd
+        self.key = key
         self.script = script
         self.clock = clock            # () -> (vid, name, virtual time)
         self.output_cap = output_cap
@@ -60,7 +61,7 @@ class Recorder:
         event = {"k": kind, "n": self.n, "pid": self.pid, "th": vid, "tn": name, "t": round(now, 6)}
         event.update(fields)
         try:
-            real.write(self.fd, encode(event))
+            real.write(self.fd, encode(event, self.key))
         except OSError:
             pass
 

@@ -91,7 +91,7 @@ DEFAULT_LIMITS = {
     "virtual_seconds": 3600.0,  # one run, virtual time
     "steps": 100_000,           # scheduling points in one run
     "output_bytes": 1 << 20,
-    "file_bytes": 64 << 20,
+    "file_bytes": 16 << 20,     # any file the run writes, its raw output included (RLIMIT_FSIZE)
     "memory_bytes": 2 << 30,
     "cpu_seconds": 60,          # per process of the run (RLIMIT_CPU)
     "processes": 256,

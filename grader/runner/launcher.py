@@ -65,8 +65,10 @@ def execute(exercise: Exercise, source: str, filename: str, schedules: list[Sche
     with Workspace.create(filename) as ws:
         for name in dict.fromkeys(s.variant for s in schedules):
             ws.add_variant(name, data_variant(name, course, base_seed), source)
+        key = os.urandom(16)  # seals the engine's event lines: a program cannot append its own
         job = _job(exercise, source, schedules, ws, jobs or cpu_count())
-        lines, err, timed_out = _run_child(job, ws.root, exercise.limits["total_seconds"])
+        job["key"] = key.hex()
+        lines, err, timed_out, status = _run_child(job, ws.root, exercise.limits["total_seconds"])
         results = {}
         compile_error = None
         for line in lines:
@@ -75,9 +77,15 @@ def execute(exercise: Exercise, source: str, filename: str, schedules: list[Sche
             elif "index" in line:
                 results[line["index"]] = line
         # A schedule without a result was skipped after a hang or a flood (or the engine died).
-        runs = [_record(s, ws, results[s.index]) for s in schedules if s.index in results]
+        runs = [_record(s, ws, results[s.index], key) for s in schedules if s.index in results]
+        missing = [s for s in schedules if s.index not in results]
+        runner_killed = (status != 0 and not timed_out and compile_error is None and missing
+                         and "Traceback (most recent call last)" not in err)
+        if runner_killed:  # the program killed the process that ran it: its fault, not the grader's
+            runs.append(_record(missing[0], ws, {"exit": None, "signal": None, "timed_out": False,
+                                                 "wall": 0.0}, key, runner_killed=True))
     engine_error = None
-    if not results and compile_error is None:
+    if not runs and compile_error is None:
         engine_error = (err.strip().splitlines() or ["the engine stopped without a report"])[-1]
     return Execution(runs, compile_error, engine_error, timed_out)
 
@@ -99,7 +107,7 @@ def _job(exercise: Exercise, source: str, schedules: list[Schedule], ws: Workspa
     }
 
 
-def _run_child(job: dict, root: Path, limit: float) -> tuple[list[dict], str, bool]:
+def _run_child(job: dict, root: Path, limit: float) -> tuple[list[dict], str, bool, int]:
     confinement = sandbox.confine(root, int(job["limits"]["processes"]))
     proc = subprocess.Popen(
         confinement.command([sys.executable, "-X", "utf8", "-s", "-m", "grader.engine.child"]),
@@ -122,7 +130,7 @@ def _run_child(job: dict, root: Path, limit: float) -> tuple[list[dict], str, bo
             lines.append(json.loads(raw))
         except ValueError:
             pass
-    return lines, err.decode("utf-8", "replace")[-4000:], timed_out
+    return lines, err.decode("utf-8", "replace")[-4000:], timed_out, proc.returncode
 
 
 def _kill_group(pgid: int) -> None:
@@ -132,9 +140,24 @@ def _kill_group(pgid: int) -> None:
         pass
 
 
-def _record(schedule: Schedule, ws: Workspace, result: dict) -> RunRecord:
+def _trusted(events: list[dict], schedule: Schedule) -> tuple[list[dict], int]:
+    """Unsealed events are believed only from spawned children (they start without the key)."""
+    main = next((e["pid"] for e in events if e["k"] == "proc" and e.get("method") == "main"
+                 and not e.get("unsealed")), None)
+    kept, dropped = [], 0
+    for e in events:
+        if e.get("unsealed") and (schedule.start_method != "spawn" or e.get("pid") == main):
+            dropped += 1
+        else:
+            kept.append(e)
+    return kept, dropped
+
+
+def _record(schedule: Schedule, ws: Workspace, result: dict, key: bytes,
+            runner_killed: bool = False) -> RunRecord:
     data, _ = read_capped(ws.events(schedule.index), EVENTS_CAP)
-    events = decode_lines(data)
+    events, forged = decode_lines(data, key)
+    events, dropped = _trusted(events, schedule)
     procs: dict[int, int] = {}
     for e in events:
         e["proc"] = procs.setdefault(e.get("pid", 0), len(procs))
@@ -149,4 +172,6 @@ def _record(schedule: Schedule, ws: Workspace, result: dict) -> RunRecord:
         wall_seconds=float(result["wall"]),
         raw_output=raw.decode("utf-8", "replace"),
         output_truncated=cut,
+        runner_killed=runner_killed,
+        tampered=forged + dropped,
     )

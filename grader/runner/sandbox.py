@@ -7,14 +7,14 @@
   (new network and PID namespaces: no network, and every process dies with the sandbox's PID 1);
 - a ``pids`` cgroup (v1 or v2) capping the process count, which also binds root (RLIMIT_NPROC
   does not), and lets every process of the run be found and killed;
-- the grader as a child subreaper, so processes that escape with ``setsid`` are reparented to it
-  and can be killed.
+- the engine's runner (``engine.child``) as a child subreaper, so processes that escape with
+  ``setsid`` are reparented to it and killed after each run. (Not the grader itself: a run
+  reparented to ``grade`` could kill it with ``os.kill(os.getppid(), ...)``.)
 
 ``detect()`` probes once per process; ``grade --doctor`` prints what it found.
 """
 from __future__ import annotations
 
-import ctypes
 import os
 import shutil
 import signal
@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-PR_SET_CHILD_SUBREAPER = 36
+from ..engine.reaper import subreaper_available
+
 
 
 @dataclass(frozen=True)
@@ -103,8 +104,9 @@ def detect() -> Protections:
     layers.append(Layer("pids cgroup", cgroup is not None,
                         f"process count capped in {cgroup} (binds root too)" if cgroup else
                         "no writable pids cgroup: the process count is capped by RLIMIT_NPROC, which does not bind root"))
-    subreaper = _set_subreaper()
-    layers.append(Layer("subreaper", subreaper, "setsid escapees are reparented to the grader and killed"
+    subreaper = subreaper_available()
+    layers.append(Layer("subreaper", subreaper, "the runner adopts and kills setsid escapees while it lives"
+                        + ("" if namespace or cgroup else "; one that kills the runner first can survive")
                         if subreaper else "prctl(PR_SET_CHILD_SUBREAPER) not available"))
     if os.geteuid() == 0 and namespace is None and cgroup is None:
         layers.append(Layer("warning", False, "running as root with neither a namespace nor a cgroup: "
@@ -117,14 +119,6 @@ def _unshare_cmd(unshare: str) -> list[str]:
     if os.geteuid() != 0:
         cmd.insert(1, "--map-root-user")
     return cmd
-
-
-def _set_subreaper() -> bool:
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
-    except (OSError, AttributeError):
-        return False
 
 
 @dataclass

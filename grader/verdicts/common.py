@@ -55,6 +55,21 @@ def why_not_normal(run: RunRecord, obs: Observation) -> Failure:
     label = run_label(run)
     where = label
     stop = run.stop_event
+    if run.tampered:
+        return Failure(
+            summary=Msg("プログラムが採点器の記録に書き込みました", "the program wrote into the grader's records"),
+            expected=Msg("採点器のファイルやファイル記述子に触れないこと", "a program that leaves the grader's files and descriptors alone"),
+            observed=Msg(f"採点器が書いていない記録が {run.tampered} 行ありました",
+                         f"{run.tampered} record line(s) were not written by the grader"),
+            where=where)
+    if run.runner_killed:
+        return Failure(
+            summary=Msg("プログラムが、自分を実行している採点器のプロセスを終了させました",
+                        "the program killed the grader's process that was running it"),
+            expected=Msg("自分のプロセスと子プロセスだけを扱うこと", "a program that leaves other processes alone"),
+            observed=Msg("親プロセスが強制終了されました（os.kill(os.getppid(), …)？）",
+                         "its parent process was killed (os.kill(os.getppid(), ...)?)"),
+            where=where)
     if run.timed_out:
         lines = _hang_lines(run.raw_output, obs.filename)
         at = ", ".join(lines)
@@ -77,6 +92,11 @@ def why_not_normal(run: RunRecord, obs: Observation) -> Failure:
         return _limit_failure(stop, where)
     if run.exceptions:
         e = run.exceptions[0]
+        if e["type"] == "OSError" and "File too large" in e.get("msg", ""):
+            return Failure(
+                summary=Msg("出力またはファイルが大きすぎます", "far too much output, or too large a file"),
+                expected=Msg("ファイルサイズの上限（RLIMIT_FSIZE）以内", "within the file-size limit (RLIMIT_FSIZE)"),
+                observed=Msg.same(f"{e['type']}: {e.get('msg', '')}"), where=where)
         tb = e.get("tb") or []
         ln = tb[-1][1] if tb else None
         return Failure(

@@ -50,6 +50,10 @@ class RunRecord:
     raw_output: str = ""
     """Output written below Python's ``sys.stdout`` (``os.write``, C code), capped."""
     output_truncated: bool = False
+    runner_killed: bool = False
+    """The program killed the grader's process that ran it (its parent)."""
+    tampered: int = 0
+    """Lines of the events file that the engine did not write (the program forged them)."""
 
     # -- the program's output ---------------------------------------------------------------
 
@@ -94,7 +98,7 @@ class RunRecord:
     @property
     def ended_normally(self) -> bool:
         """The program ended by itself with status 0, no thread died of an exception."""
-        return (self.exit_code == 0 and not self.timed_out and self.stop_event is None
+        return (self.exit_code == 0 and not self.timed_out and not self.runner_killed and not self.tampered and self.stop_event is None
                 and not self.exceptions and self.first("exit") is not None)
 
     @property
