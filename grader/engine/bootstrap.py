@@ -19,8 +19,8 @@ _APPEND = os.O_WRONLY | os.O_CREAT | os.O_APPEND
 
 def _describe_wait(ts) -> str:
     on = ts.on
-    if on == "sleep":
-        return "sleep"
+    if isinstance(on, str):
+        return on
     if isinstance(on, tuple) and on and on[0] == "join":
         return f"join {on[1].name}"
     kind = getattr(on, "kind", None)
@@ -58,6 +58,18 @@ def _make_stop(script: str):
     return stop
 
 
+def _stay_on_this_core() -> None:
+    """One thread runs at a time: keep them all on the core the kernel gave this run, where a
+    handoff between threads costs least (about a fifth of the run's CPU time otherwise)."""
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            cpu = int(f.read().rsplit(b")", 1)[1].split()[36])
+        if len(os.sched_getaffinity(0)) > 1:
+            os.sched_setaffinity(0, {cpu})
+    except (OSError, ValueError, IndexError, AttributeError):
+        pass
+
+
 def _exit_now(code: int) -> None:
     try:
         runtime.R.flush()
@@ -76,6 +88,7 @@ def run(job: dict, spec: dict, code) -> None:
 
 def _run(job: dict, spec: dict, code) -> int:
     os.setpgid(0, 0)
+    _stay_on_this_core()
     script = spec["script"]
     events_fd = os.open(spec["events"], _APPEND, 0o600)
     raw_fd = os.open(spec["raw"], _APPEND, 0o600)
@@ -156,7 +169,6 @@ def _exit_status(code) -> int:
 def _spawn_config(job: dict, spec: dict, options: dict) -> str:
     import json
     return json.dumps({
-        "script": spec["script"], "source": job["source"], "events": spec["events"],
-        "seed": spec["seed"], "time_mode": spec["time_mode"], "limits": job["limits"],
-        "options": options, "trace": job.get("trace", {}),
+        "script": spec["script"], "events": spec["events"], "seed": spec["seed"],
+        "time_mode": spec["time_mode"], "limits": job["limits"], "options": options,
     })

@@ -24,11 +24,14 @@ class Recorder:
         self.ids: dict[int, int] = {}
         self.keep: list = []          # keeps recorded objects alive so ids are not reused
         self.pending: list | None = None  # [vid, stream, text, ln]: adjacent writes are merged
+        self.buffer: list[bytes] = []     # encoded lines not yet written (one write per flush)
+        self.buffered = 0
 
     def after_fork(self) -> None:
         self.pid = real.getpid()
         self.n = 0
         self.pending = None
+        self.buffer, self.buffered = [], 0  # the parent flushed before forking
 
     def oid(self, obj) -> int:
         """A small, run-stable id for an object."""
@@ -60,10 +63,25 @@ class Recorder:
         self.n += 1
         event = {"k": kind, "n": self.n, "pid": self.pid, "th": vid, "tn": name, "t": round(now, 6)}
         event.update(fields)
-        try:
-            real.write(self.fd, encode(event, self.key))
-        except OSError:
-            pass
+        line = encode(event, self.key)
+        self.buffer.append(line)
+        self.buffered += len(line)
+        if self.buffered > 32768:
+            self._drain()
+
+    def _drain(self) -> None:
+        """Write the buffered lines: at exit, before a fork, at a stop, or when the buffer fills.
+
+        A run killed from outside loses at most this buffer; the verdict then rests on how it
+        ended, not on its last events.
+        """
+        data, self.buffer, self.buffered = b"".join(self.buffer), [], 0
+        while data:
+            try:
+                written = real.write(self.fd, data)
+            except OSError:
+                return
+            data = data[written:]
 
     # -- output --------------------------------------------------------------------------------
 
@@ -99,8 +117,11 @@ class Recorder:
         self._write("out", fields, who)
 
     def flush(self) -> None:
+        """Everything recorded so far, onto the events file."""
         if self.pending is not None:
             self._flush_output()
+        if self.buffer:
+            self._drain()
 
 
 class Capture(io.TextIOBase):

@@ -258,6 +258,7 @@ def _internal_lock():
 
 
 _orig: dict = {}
+multiprocessing = None  # imported by _patch_multiprocessing
 
 
 def patch() -> None:
@@ -343,10 +344,16 @@ def _wrap_connection(cls) -> None:
         return send(self, obj)
 
     def traced_recv(self):
-        # A blocking recv would keep the baton from the thread that is to send: wait in turns.
-        if S is not None and S.alive > 1 and S.managed():
-            while not self.poll(0) and S.let_others_run():
-                pass
+        # A blocking recv would keep the baton from the thread that is to send: wait in turns;
+        # and once no thread and no child process is left to send, it would wait forever.
+        if S is not None and S.managed():
+            while not self.poll(0):
+                if S.alive > 1 and S.let_others_run():
+                    continue
+                if not multiprocessing.active_children() and not self.poll(0.05):
+                    S.stuck("recv on a Pipe that no living process can send to", line())
+                    break
+                self.poll(0.002)
         obj = recv(self)
         record("recv", type=type(obj).__name__, val=_value(obj), ln=line())
         return obj
@@ -363,6 +370,8 @@ def _spawn_command_line(*args, **kwargs):
 
 
 def _patch_multiprocessing() -> None:
+    global multiprocessing
+    import multiprocessing
     import multiprocessing.connection
     import multiprocessing.spawn
 

@@ -183,6 +183,12 @@ class Scheduler:
             return True
         return False
 
+    def stuck(self, on, ln: int | None = None) -> None:
+        """The running thread waits for something that can no longer happen: a deadlock now."""
+        me = self.current
+        me.state, me.on, me.ln = BLOCKED, on, ln
+        self._stop("deadlock", None)
+
     # -- the core -------------------------------------------------------------------------------
 
     def _switch(self, me: ThreadState, nxt: ThreadState) -> None:

@@ -109,6 +109,7 @@ def _job(exercise: Exercise, source: str, schedules: list[Schedule], ws: Workspa
 
 def _run_child(job: dict, root: Path, limit: float) -> tuple[list[dict], str, bool, int]:
     confinement = sandbox.confine(root, int(job["limits"]["processes"]))
+    job["reap"] = confinement.needs_reaper
     proc = subprocess.Popen(
         confinement.command([sys.executable, "-X", "utf8", "-s", "-m", "grader.engine.child"]),
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -127,6 +127,12 @@ class Confinement:
 
     prefix: list[str]
     cgroup: Path | None = None
+    namespace: str | None = None
+
+    @property
+    def needs_reaper(self) -> bool:
+        """Neither a PID namespace nor a cgroup catches processes that escape with setsid."""
+        return self.cgroup is None and self.namespace is None
 
     def command(self, cmd: list[str]) -> list[str]:
         return self.prefix + cmd
@@ -173,7 +179,7 @@ def confine(work: Path, max_processes: int) -> Confinement:
             prefix = ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(cgroup / "cgroup.procs")] + prefix
         except OSError:
             cgroup = None
-    return Confinement(prefix, cgroup)
+    return Confinement(prefix, cgroup, prot.namespace)
 
 
 def _bwrap_profile(work: Path) -> list[str]:

@@ -83,6 +83,14 @@ def why_not_normal(run: RunRecord, obs: Observation) -> Failure:
         trace = tuple(Msg(f"{b['tn']} が {_on(b['on'], 'ja')} を待っている（{line_ref(b.get('ln'))('ja')}）",
                           f"{b['tn']} waits for {_on(b['on'], 'en')} ({line_ref(b.get('ln'))('en')})")
                       for b in stop.get("blocked", []))
+        if any(b["on"].startswith("recv on a Pipe") for b in stop.get("blocked", [])):
+            return Failure(
+                summary=Msg("届かないメッセージを recv で待ち続けています", "recv waits for a message that will never come"),
+                expected=Msg("recv する前に、子プロセスがそのパイプに send すること",
+                             "a child process sends on the pipe before it is received"),
+                observed=Msg("子プロセスはすべて終了し、パイプは空のままでした（子プロセスが send する前に終了した？）",
+                             "every child process has ended and the pipe is still empty (did a child end without sending?)"),
+                where=where, trace=trace)
         return Failure(
             summary=Msg("デッドロック: どのスレッドも進めなくなりました", "deadlock: no thread can go on"),
             expected=Msg("すべてのスレッドが最後まで進むこと", "every thread runs to its end"),
@@ -133,6 +141,8 @@ def _on(what: str, lang: str) -> str:
         return f"the end of {what[5:]} (join)" if lang == "en" else f"{what[5:]} の終了（join）"
     if what == "wait":
         return "an Event/Condition" if lang == "en" else "Event/Condition"
+    if what.startswith("recv on a Pipe"):
+        return what if lang == "en" else "送り手のいない Pipe の recv（子プロセスはすべて終了済み）"
     if lang == "ja" and ", held by " in what:
         obj, holder = what.split(", held by ", 1)
         return f"{obj}（{holder} が保持中）"
