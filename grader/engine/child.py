@@ -50,14 +50,15 @@ def main() -> None:
     _set_limits(job["limits"])
     reaper.set_subreaper(True)  # a run's setsid escapees are reparented here, then killed
     os.environ.pop("GRADER_SPAWN", None)
-    # Warm up what every run needs, so each fork starts ready.
-    import multiprocessing.connection  # noqa: F401
-    import multiprocessing.spawn  # noqa: F401
-    import random  # noqa: F401
+    import random  # noqa: F401  (every run seeds it)
     from . import bootstrap, hooks, instrument, runtime
 
     runtime.patch()
     hooks.install()
+    if "multiprocessing" in job["source"] or "concurrent" in job["source"]:
+        # Warm up what its runs will import, so each fork starts ready (patched on import).
+        import multiprocessing.connection  # noqa: F401
+        import multiprocessing.spawn  # noqa: F401
     codes = {}  # one code object per script path: __file__ must be the run's own copy
     try:
         for spec in job["schedules"]:

@@ -185,10 +185,14 @@ class Semaphore:
         self._value = value
         self._initial = value
         self._waiters: list = []
-        runtime.record("new", obj=runtime.oid(self), kind=self.kind, value=value, ln=runtime.line(3))
+        # Created by the submission (not by queue or concurrent.futures inside the standard library)?
+        self._visible = runtime.from_submission(2)
+        if self._visible:
+            runtime.record("new", obj=runtime.oid(self), kind=self.kind, value=value, ln=runtime.line(3))
 
     def _report(self, kind: str):
-        runtime.record(kind, obj=runtime.oid(self), kind=self.kind, value=self._value, ln=runtime.line(4))
+        if self._visible:
+            runtime.record(kind, obj=runtime.oid(self), kind=self.kind, value=self._value, ln=runtime.line(4))
 
     def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
         if not blocking and timeout is not None:
@@ -200,7 +204,8 @@ class Semaphore:
                 self._value -= 1
             return ok
         me = sched.current
-        sched.point()
+        if self._visible:
+            sched.point()
         deadline = _deadline(sched, blocking, timeout)
         while self._value == 0:
             if not blocking:
@@ -227,7 +232,7 @@ class Semaphore:
         for waiter in self._waiters:
             sched.wake(waiter)
         self._waiters.clear()
-        if sched is not None and sched.managed():
+        if self._visible and sched is not None and sched.managed():
             self._report("rel")
             sched.point()
 

@@ -13,6 +13,7 @@ across a scheduling point by the standard library), threads started with ``_thre
 """
 from __future__ import annotations
 
+import importlib.abc
 import os as _os
 import sys
 import threading
@@ -258,7 +259,6 @@ def _internal_lock():
 
 
 _orig: dict = {}
-multiprocessing = None  # imported by _patch_multiprocessing
 
 
 def patch() -> None:
@@ -269,6 +269,7 @@ def patch() -> None:
     _patched = True
     from . import primitives
 
+    site_builtins()
     _orig["start"] = threading.Thread.start
     _orig["excepthook"] = threading.excepthook
     _orig["enumerate"] = threading.enumerate
@@ -292,6 +293,11 @@ def patch() -> None:
         threading._start_new_thread = _start_new_thread
         threading.Thread._wait_for_tstate_lock = _wait_for_tstate_lock
 
+    # The C SimpleQueue blocks below the scheduler (ThreadPoolExecutor's workers wait on one):
+    # the standard library's pure-Python twin runs on our Semaphore instead.
+    import queue
+    queue.SimpleQueue = queue._PySimpleQueue
+
     time.sleep = _sleep
     time.time = _time
     time.monotonic = _monotonic
@@ -300,6 +306,17 @@ def patch() -> None:
     time.monotonic_ns = _ns(_monotonic)
     time.perf_counter_ns = _ns(_monotonic)
     _patch_multiprocessing()
+
+
+def site_builtins() -> None:
+    """``exit``/``quit``/``help``... as ``site`` defines them (the child starts with ``-S``)."""
+    import builtins
+    if not hasattr(builtins, "exit"):
+        import _sitebuiltins
+        builtins.exit = _sitebuiltins.Quitter("exit", "Ctrl-D (i.e. EOF)")
+        builtins.quit = _sitebuiltins.Quitter("quit", "Ctrl-D (i.e. EOF)")
+        builtins.help = _sitebuiltins._Helper()
+        builtins.copyright = builtins.credits = builtins.license = _sitebuiltins._Printer("info", "")
 
 
 def activate(scheduler, recorder, options: dict) -> None:
@@ -350,7 +367,7 @@ def _wrap_connection(cls) -> None:
             while not self.poll(0):
                 if S.alive > 1 and S.let_others_run():
                     continue
-                if not multiprocessing.active_children() and not self.poll(0.05):
+                if not sys.modules["multiprocessing"].active_children() and not self.poll(0.05):
                     S.stuck("recv on a Pipe that no living process can send to", line())
                     break
                 self.poll(0.002)
@@ -369,19 +386,56 @@ def _spawn_command_line(*args, **kwargs):
     return cmd
 
 
-def _patch_multiprocessing() -> None:
-    global multiprocessing
-    import multiprocessing
-    import multiprocessing.connection
-    import multiprocessing.spawn
-
-    _wrap_connection(multiprocessing.connection.Connection)
+def _patch_connection(module) -> None:
+    _wrap_connection(module.Connection)
     # Its poll() loops until a deadline on time.monotonic(): that must be real time, or a
     # poll(0) would spin forever on a virtual clock that does not move.
-    multiprocessing.connection.time = types.SimpleNamespace(
-        monotonic=real.monotonic, sleep=real.sleep, time=real.wall_time)
-    _orig["spawn_cmd"] = multiprocessing.spawn.get_command_line
-    multiprocessing.spawn.get_command_line = _spawn_command_line
+    module.time = types.SimpleNamespace(monotonic=real.monotonic, sleep=real.sleep, time=real.wall_time)
+
+
+def _patch_spawn(module) -> None:
+    _orig["spawn_cmd"] = module.get_command_line
+    module.get_command_line = _spawn_command_line
+
+
+class _AfterImport(importlib.abc.Loader):
+    """Runs a module, then our patch of it."""
+
+    def __init__(self, loader, then):
+        self.loader, self.then = loader, then
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        self.loader.exec_module(module)
+        self.then(module)
+
+
+class _PatchOnImport(importlib.abc.MetaPathFinder):
+    """multiprocessing is patched when (and only if) something imports it: most programs never
+    do, and importing it costs a warm child more than the rest of the engine."""
+
+    patches = {"multiprocessing.connection": _patch_connection, "multiprocessing.spawn": _patch_spawn}
+
+    def find_spec(self, name, path, target=None):
+        if name not in self.patches:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None:
+                spec.loader = _AfterImport(spec.loader, self.patches[name])
+                return spec
+        return None
+
+
+def _patch_multiprocessing() -> None:
+    for name, patch_module in _PatchOnImport.patches.items():
+        if name in sys.modules:
+            patch_module(sys.modules[name])
+    sys.meta_path.insert(0, _PatchOnImport())
     _os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
 
 

@@ -111,7 +111,9 @@ def _run_child(job: dict, root: Path, limit: float) -> tuple[list[dict], str, bo
     confinement = sandbox.confine(root, int(job["limits"]["processes"]))
     job["reap"] = confinement.needs_reaper
     proc = subprocess.Popen(
-        confinement.command([sys.executable, "-X", "utf8", "-s", "-m", "grader.engine.child"]),
+        # -S: no site-packages to scan at start (PYTHONPATH finds the engine); the engine puts
+        # back the site builtins a program may use (exit, quit).
+        confinement.command([sys.executable, "-S", "-X", "utf8", "-m", "grader.engine.child"]),
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         cwd=root, env=child_env(root), start_new_session=True,
     )
