@@ -50,6 +50,16 @@ class Skipped:
     reason: Msg
 
 
+def decode_name(raw: bytes) -> str | None:
+    """A file name's bytes as text: UTF-8, else CP932 (Windows in Japan); None if neither."""
+    for codec in ("utf-8", "cp932"):
+        try:
+            return raw.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
 def member_name(info: zipfile.ZipInfo) -> str:
     """The member's real name: CP437-misread names re-decoded (UTF-8, then CP932), ``\\`` → ``/``, NFC."""
     name = info.filename
@@ -59,12 +69,7 @@ def member_name(info: zipfile.ZipInfo) -> str:
         except UnicodeEncodeError:
             raw = None
         if raw is not None:
-            for codec in ("utf-8", "cp932"):
-                try:
-                    name = raw.decode(codec)
-                    break
-                except UnicodeDecodeError:
-                    continue
+            name = decode_name(raw) or name
     # Decode first, then fix separators: a CP932 trail byte may be 0x5C, the backslash.
     return unicodedata.normalize("NFC", name.replace("\\", "/"))
 

@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .archive import is_junk_part
+from .archive import decode_name, is_junk_part
 from .model import Student
 
 MOODLE_DIR = re.compile(r"^(?P<name>.*?)_(?P<id>\d+)_assignsubmission_(?P<plugin>[A-Za-z]+)_?$", re.ASCII)
@@ -80,14 +80,7 @@ def text(name: str) -> str:
     """A name from disk as text: undecodable bytes (CP932 names unzipped on Linux) repaired; NFC."""
     if any("\udc80" <= c <= "\udcff" for c in name):
         raw = os.fsencode(name)
-        for codec in ("utf-8", "cp932"):
-            try:
-                name = raw.decode(codec)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            name = raw.decode("utf-8", "replace")
+        name = decode_name(raw) or raw.decode("utf-8", "replace")
     return unicodedata.normalize("NFC", name)
 
 

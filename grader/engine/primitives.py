@@ -27,6 +27,18 @@ def _poll_until(ready, blocking: bool, timeout: float) -> bool:
     return True
 
 
+def _released(prim) -> None:
+    """After a release: every waiter may try again; a visible release is reported and is a
+    scheduling point."""
+    sched = runtime.S
+    for waiter in prim._waiters:
+        sched.wake(waiter)
+    prim._waiters.clear()
+    if prim._visible and sched is not None and sched.managed():
+        prim._report("rel")
+        sched.point()
+
+
 def _deadline(sched, blocking: bool, timeout) -> float | None:
     if timeout is None or timeout < 0:
         return None
@@ -79,13 +91,7 @@ class Lock:
         if self._holder is None:
             raise RuntimeError("release unlocked lock")
         self._holder = None
-        sched = runtime.S
-        for waiter in self._waiters:
-            sched.wake(waiter)
-        self._waiters.clear()
-        if self._visible and sched is not None and sched.managed():
-            self._report("rel")
-            sched.point()
+        _released(self)
 
     def locked(self) -> bool:
         return self._holder is not None
@@ -228,13 +234,7 @@ class Semaphore:
             raise ValueError("n must be one or more")
         self._check_release(n)
         self._value += n
-        sched = runtime.S
-        for waiter in self._waiters:
-            sched.wake(waiter)
-        self._waiters.clear()
-        if self._visible and sched is not None and sched.managed():
-            self._report("rel")
-            sched.point()
+        _released(self)
 
     def _check_release(self, n: int) -> None:
         pass
