@@ -115,11 +115,10 @@ def _run(job: dict, spec: dict, code) -> int:
     options = dict(spec.get("options") or {})
     options["trace"] = job.get("trace", {})
     options["seed"] = seed
+    options["start_method"] = spec.get("start_method", "fork")
     runtime.activate(sched, rec, options)
-
-    import multiprocessing
-    method = spec.get("start_method", "fork")
-    multiprocessing.set_start_method(method, force=True)
+    if "multiprocessing" in sys.modules:  # warm already; otherwise set when the program imports it
+        runtime.use_start_method(sys.modules["multiprocessing"])
     os.environ["GRADER_SPAWN"] = _spawn_config(job, spec, options)
 
     sys.stdout = Capture(rec, "out", 1)

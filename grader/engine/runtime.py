@@ -398,6 +398,13 @@ def _patch_spawn(module) -> None:
     module.get_command_line = _spawn_command_line
 
 
+def use_start_method(module) -> None:
+    """The run's start method (SPEC: fork wherever the platform has it, spawn for spawn_safe)."""
+    method = config.get("start_method")
+    if method and method in module.get_all_start_methods():
+        module.set_start_method(method, force=True)
+
+
 class _AfterImport(importlib.abc.Loader):
     """Runs a module, then our patch of it."""
 
@@ -416,7 +423,8 @@ class _PatchOnImport(importlib.abc.MetaPathFinder):
     """multiprocessing is patched when (and only if) something imports it: most programs never
     do, and importing it costs a warm child more than the rest of the engine."""
 
-    patches = {"multiprocessing.connection": _patch_connection, "multiprocessing.spawn": _patch_spawn}
+    patches = {"multiprocessing": use_start_method, "multiprocessing.connection": _patch_connection,
+               "multiprocessing.spawn": _patch_spawn}
 
     def find_spec(self, name, path, target=None):
         if name not in self.patches:
@@ -433,7 +441,7 @@ class _PatchOnImport(importlib.abc.MetaPathFinder):
 
 def _patch_multiprocessing() -> None:
     for name, patch_module in _PatchOnImport.patches.items():
-        if name in sys.modules:
+        if name in sys.modules and name != "multiprocessing":
             patch_module(sys.modules[name])
     sys.meta_path.insert(0, _PatchOnImport())
     _os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
