@@ -189,3 +189,26 @@ def test_batch_bad_input_is_one_line_exit_2(tmp_path):
     assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1
     p = grade("batch", "--shard", "3/2", tmp_path, "--out", tmp_path / "out")
     assert p.returncode == 2 and "shard" in p.stderr
+
+
+def test_ctrl_c_keeps_what_is_done(tmp_path):
+    import signal
+    import time
+    src = tmp_path / "class"
+    for n in range(8):
+        (src / f"s22{n:05d}").mkdir(parents=True)
+        (src / f"s22{n:05d}" / "counter_lck.py").write_text(CORRECT + f"\n# {n}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    cmd = [str(GRADE)] if GRADE.exists() else [sys.executable, "-m", "grader"]
+    proc = subprocess.Popen([*cmd, "batch", str(src), "--out", str(out), "--jobs", "1", "--lang", "en"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list((out / ".cache").glob("*.json"))) < 2:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
+    p = grade("batch", src, "--out", out, "--lang", "en")
+    import re
+    fresh, cached = map(int, re.search(r"(\d+) graded, (\d+) from cache", p.stderr).groups())
+    assert p.returncode == 0 and cached >= 2 and fresh + cached == 8
