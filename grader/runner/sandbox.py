@@ -20,6 +20,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -138,25 +139,42 @@ class Confinement:
         return self.prefix + cmd
 
     def kill_all(self) -> None:
-        """Kill every process of the run (those in its cgroup), then remove the cgroup."""
+        """Kill every process of the run (those in its cgroup), then remove the cgroup.
+
+        A fork bomb's thousand children take a moment to die: keep killing until the cgroup
+        can be removed (about 3 s at most); one still busy then is swept by a later run.
+        """
         if self.cgroup is None:
             return
-        for _ in range(20):
+        end = time.monotonic() + 3.0
+        while True:
             try:
                 pids = [int(p) for p in (self.cgroup / "cgroup.procs").read_text().split()]
             except OSError:
                 pids = []
-            if not pids:
-                break
             for pid in pids:
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
-            import time
-            time.sleep(0.005)
-        try:
-            self.cgroup.rmdir()
+            try:
+                self.cgroup.rmdir()
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                if time.monotonic() > end:
+                    return
+                time.sleep(0.01)
+
+
+def _sweep(root: Path) -> None:
+    """Remove empty cgroups that earlier runs could not (their last processes were still dying)."""
+    now = time.time()
+    for old in root.glob("grader-*"):
+        try:  # an empty group just made by a concurrent grader is young: leave it alone
+            if now - old.stat().st_mtime > 60 and not (old / "cgroup.procs").read_text().split():
+                old.rmdir()
         except OSError:
             pass
 
@@ -171,6 +189,7 @@ def confine(work: Path, max_processes: int) -> Confinement:
         prefix = _unshare_cmd(shutil.which("unshare")) + ["--"]
     cgroup = None
     if prot.cgroup is not None:
+        _sweep(prot.cgroup)
         cgroup = prot.cgroup / f"grader-{uuid.uuid4().hex[:12]}"
         try:
             cgroup.mkdir()
