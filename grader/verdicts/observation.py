@@ -7,9 +7,9 @@ exit status (see ``grader.engine.events`` for the event kinds).
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
-from typing import Iterable, Iterator
+from typing import Iterator
 
 
 @dataclass(frozen=True)
@@ -29,9 +29,6 @@ class Schedule:
     start_method: str = "fork"
     options: tuple[tuple[str, object], ...] = ()
     """Extra engine options, e.g. ``(("semaphore_cap", 1),)``."""
-
-    def option(self, name: str, default=None):
-        return dict(self.options).get(name, default)
 
 
 @dataclass
@@ -98,18 +95,14 @@ class RunRecord:
     @property
     def ended_normally(self) -> bool:
         """The program ended by itself with status 0, no thread died of an exception."""
-        return (self.exit_code == 0 and not self.timed_out and not self.runner_killed and not self.tampered and self.stop_event is None
-                and not self.exceptions and self.first("exit") is not None)
+        return (self.exit_code == 0 and not self.timed_out and not self.runner_killed
+                and not self.tampered and self.stop_event is None and not self.exceptions
+                and self.first("exit") is not None)
 
     @property
     def types(self) -> list[list[str]]:
         """``read_types`` of this run's data, as the exercise's starter computes it."""
         return [line.split(",")[1:] for line in self.data_lines if line]
-
-    def describe(self) -> str:
-        """Short English tag for logs: ``#3 pct/timed on shuffled``."""
-        s = self.schedule
-        return f"#{s.index} {s.strategy}/{s.time_mode} on {s.variant}"
 
 
 @dataclass
@@ -123,7 +116,6 @@ class Observation:
     base_seed: int = 1
     replay: str = ""
     """The command that reproduces this observation (``grade FILE --seed N``)."""
-    extra: dict = field(default_factory=dict)
 
     def group(self, *names: str) -> list[RunRecord]:
         """Runs of these run groups (all runs when no name is given)."""
@@ -145,11 +137,3 @@ class Observation:
             return ""
         lines = self.source.splitlines()
         return lines[lineno - 1].strip() if 0 < lineno <= len(lines) else ""
-
-
-def iter_runs(runs: Iterable[RunRecord], failing_first: bool = False) -> list[RunRecord]:
-    """Runs in schedule order (optionally those that did not end normally first)."""
-    ordered = sorted(runs, key=lambda r: r.schedule.index)
-    if failing_first:
-        ordered.sort(key=lambda r: r.ended_normally)
-    return ordered
