@@ -26,7 +26,8 @@ def installed_hooks():
     ("ok = t not in d", "ok = not __grader_contains(d, t)"),
 ])
 def test_dict_accesses_become_hooks(src, expected):
-    assert rewritten(src) == expected
+    # Compared as trees: ast.unparse's spacing differs between Python versions ("lambda : 1" on 3.10).
+    assert ast.dump(ast.parse(rewritten(src))) == ast.dump(ast.parse(expected))
 
 
 @pytest.mark.parametrize("src", ["y = lst[1:]", "del d[k]", "a[i], b = 1, 2", "x = d.get(k, default=0)"])
