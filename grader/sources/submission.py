@@ -333,6 +333,12 @@ def _odd_space_column(line: str, err: SyntaxError) -> int | None:
             if err.offset and 0 < err.offset <= len(line) and line[err.offset - 1] == ch:
                 return err.offset - 1
             return line.find(ch) if ch in line else None
+    # Older Pythons name the token instead ("invalid decimal literal" at 1 for "1\u00a0+"): an odd
+    # space right at or beside the caret is the culprit.
+    if err.offset:
+        for i in (err.offset - 1, err.offset, err.offset - 2):
+            if 0 <= i < len(line) and _is_odd_space(line[i]):
+                return i
     # Otherwise only a space in the indentation is surely to blame (one in a string is fine).
     indent = len(line) - len(line.lstrip())
     return next((i for i, ch in enumerate(line[:indent]) if _is_odd_space(ch)), None)
