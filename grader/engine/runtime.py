@@ -22,6 +22,7 @@ import traceback
 import types
 
 from . import real
+from .recorder import value
 
 S = None          # the Scheduler of this run
 R = None          # the Recorder of this run
@@ -357,7 +358,7 @@ def _wrap_connection(cls) -> None:
     send, recv = cls.send, cls.recv
 
     def traced_send(self, obj):
-        record("send", type=type(obj).__name__, val=_value(obj), ln=line())
+        record("send", type=type(obj).__name__, val=value(obj), ln=line())
         return send(self, obj)
 
     def traced_recv(self):
@@ -372,7 +373,7 @@ def _wrap_connection(cls) -> None:
                     break
                 self.poll(0.002)
         obj = recv(self)
-        record("recv", type=type(obj).__name__, val=_value(obj), ln=line())
+        record("recv", type=type(obj).__name__, val=value(obj), ln=line())
         return obj
 
     cls.send, cls.recv = traced_send, traced_recv
@@ -447,7 +448,4 @@ def _patch_multiprocessing() -> None:
     _os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
 
 
-def _value(v):
-    from .recorder import value
-    return value(v)
 

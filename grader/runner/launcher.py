@@ -34,7 +34,6 @@ class Execution:
     compile_error: str | None = None
     engine_error: str | None = None
     """The engine itself failed (the grader's fault, not the student's)."""
-    timed_out: bool = False
 
 
 def cpu_count() -> int:
@@ -87,7 +86,7 @@ def execute(exercise: Exercise, source: str, filename: str, schedules: list[Sche
     engine_error = None
     if not runs and compile_error is None:
         engine_error = (err.strip().splitlines() or ["the engine stopped without a report"])[-1]
-    return Execution(runs, compile_error, engine_error, timed_out)
+    return Execution(runs, compile_error, engine_error)
 
 
 def _job(exercise: Exercise, source: str, schedules: list[Schedule], ws: Workspace, jobs: int) -> dict:

@@ -68,7 +68,6 @@ def assert_exact_tally(run: RunRecord, first: int = 9, marker: str = MARKER) -> 
     expected = expected_tally(run.types, first)
     got, ln = printed_tally(run, marker)
     assert got is not None, no_tally_failure(run, expected, marker)
-    got = {k: v for k, v in got.items()}
     assert got == expected, wrong_tally_failure(run, expected, got, ln)
 
 

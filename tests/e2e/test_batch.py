@@ -3,6 +3,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -163,7 +164,8 @@ def test_canvas_zip_with_japanese_cp932_names_late_marks_and_a_notebook(tmp_path
     assert by_id["2001"][lck] == "8" and by_id["2002"][lck] == "3" and by_id["2003"][fb] == "8"
     summary = (out / "summary.txt").read_text(encoding="utf-8")
     assert "第11回メモ.txt" in summary  # the CP932 name survived, listed as not matched
-    assert "集計" in summary or "失" in summary or "✗" in summary or "不合格" in summary or "tally" in summary
+    # In Japanese (--lang ja): the racy student's tally is counted as failed, 1 of the 2 graded.
+    assert re.search(r"tally\s+1/2 不合格", summary), summary
 
 
 def test_folder_per_student_and_dask_executor_agree(tmp_path):
@@ -209,6 +211,5 @@ def test_ctrl_c_keeps_what_is_done(tmp_path):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
     p = grade("batch", src, "--out", out, "--lang", "en")
-    import re
     fresh, cached = map(int, re.search(r"(\d+) graded, (\d+) from cache", p.stderr).groups())
     assert p.returncode == 0 and cached >= 2 and fresh + cached == 8
