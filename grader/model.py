@@ -45,6 +45,59 @@ class GraderInputError(Exception):
 
 
 @dataclass(frozen=True)
+class TimelineMark:
+    """One moment on a thread's lane: a read, a write, an acquire, a print...
+
+    ``at`` is the position in schedule order (0, 1, 2... in the order things happened), the
+    same scale for every lane; ``lane`` indexes ``Timeline.lanes``.
+    """
+
+    lane: int
+    at: int
+    kind: str
+    """``read``, ``check`` (a ``in``/``get`` that found nothing), ``write``, ``acquire``,
+    ``release``, ``wait``, ``start``, ``end``, ``print``..."""
+    label: Msg
+    """Short text shown beside the mark (``read くさ = 1``)."""
+    line: int | None = None
+    key: str | None = None
+    value: str | None = None
+    lost: bool = False
+    """This write's update is the one lost (or the mark is the culprit): drawn highlighted."""
+
+
+@dataclass(frozen=True)
+class TimelineSpan:
+    """A bar on a lane between two moments: a lock or semaphore held, a wait, a sleep."""
+
+    lane: int
+    start: int
+    end: int
+    kind: str
+    """``hold`` (a Lock/Semaphore held), ``wait`` (blocked), ``sleep``, ``inside`` (guarded section)."""
+    label: Msg
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """A failure drawn as lanes, one per thread involved, time flowing in schedule order.
+
+    Built in the parent from a run's recorded events (``grader.verdicts``); renderers only draw it.
+    """
+
+    kind: str
+    """``lost_update``, ``semaphore``, ``deadlock``, ``join``, ``lock``..."""
+    lanes: tuple[str, ...]
+    """Thread names as the student's program names them."""
+    marks: tuple[TimelineMark, ...]
+    caption: Msg
+    """One line saying what went wrong."""
+    spans: tuple[TimelineSpan, ...] = ()
+    counts: tuple[tuple[int, int], ...] = ()
+    """``(at, n)``: how many threads were inside the guarded section from ``at`` on (semaphores)."""
+
+
+@dataclass(frozen=True)
 class Failure:
     """Why a check failed, for a student: what was expected, what happened, and where.
 
@@ -58,6 +111,8 @@ class Failure:
     where: Msg | None = None
     trace: tuple[Msg, ...] = ()
     replay: str | None = None
+    timeline: Timeline | None = None
+    """The failing interleaving as a picture (HTML report), when there is one."""
 
     def __str__(self) -> str:  # shown by pytest when a check's assert fails
         return self.text("en")
