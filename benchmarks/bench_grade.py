@@ -199,7 +199,7 @@ def time_grade(grade: str, exercise: str, seed: int, repeat: int) -> dict:
 def counter_calls() -> int:
     """Number of ``counter`` calls the exercises make: the types of the first nine lines (13)."""
     with open(data_file(), encoding="utf-8") as f:
-        types = [line.rstrip("\n").split(",")[1:] for line in f]
+        types = [line.rstrip("\n").split("\t")[2].split(" ") for line in f]
     return sum(len(t) for t in types[:9])
 
 

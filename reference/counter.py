@@ -5,8 +5,11 @@ import time
 
 
 def read_types(file_name):
+    types = []
     with open(file_name, encoding="utf-8") as f:
-        types = [line.rstrip("\n").split(",")[1:] for line in f]
+        for row in f:
+            col = row.rstrip().split("\t")
+            types.append(col[2].split())
     return types
 
 

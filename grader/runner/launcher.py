@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..engine.events import decode_lines
-from ..exercises.catalog import Exercise, data_file
+from ..exercises.catalog import Exercise, course, data_file
 from ..exercises.plan import data_variant
 from ..verdicts.observation import RunRecord, Schedule
 from . import sandbox
@@ -60,10 +60,12 @@ def child_env(home: Path) -> dict[str, str]:
 def execute(exercise: Exercise, source: str, filename: str, schedules: list[Schedule],
             base_seed: int, jobs: int | None = None) -> Execution:
     """Run every schedule of ``schedules`` on ``source``; returns the observed runs."""
-    course = data_file().read_text(encoding="utf-8").splitlines()
-    with Workspace.create(filename) as ws:
+    spec = course().data
+    lines = data_file().read_text(encoding=spec.encoding).splitlines()
+    header, records = lines[:spec.header_lines], spec.records(lines)
+    with Workspace.create(filename, spec) as ws:
         for name in dict.fromkeys(s.variant for s in schedules):
-            ws.add_variant(name, data_variant(name, course, base_seed), source)
+            ws.add_variant(name, header + data_variant(name, records, base_seed), source)
         key = os.urandom(16)  # seals the engine's event lines: a program cannot append its own
         job = _job(exercise, source, schedules, ws, jobs or cpu_count())
         job["key"] = key.hex()
@@ -167,6 +169,7 @@ def _record(schedule: Schedule, ws: Workspace, result: dict, key: bytes,
     return RunRecord(
         schedule=schedule,
         data_lines=ws.variants[schedule.variant],
+        types=[ws.spec.values(line) for line in ws.spec.records(ws.variants[schedule.variant])],
         events=events,
         exit_code=result["exit"],
         signal=result["signal"],

@@ -6,7 +6,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DATA_PATHS = ("lec11/data/poke_names.txt", "data/poke_names.txt")
+from ..exercises.catalog import DataSpec
+
 
 
 @dataclass
@@ -19,21 +20,22 @@ class Workspace:
 
     root: Path
     script_name: str
+    spec: DataSpec
     variants: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
-    def create(cls, script_name: str) -> "Workspace":
+    def create(cls, script_name: str, spec: DataSpec) -> "Workspace":
         root = Path(tempfile.mkdtemp(prefix="grader-"))
         (root / "log").mkdir()
-        return cls(root, script_name)
+        return cls(root, script_name, spec)
 
     def add_variant(self, name: str, lines: list[str], source: str) -> Path:
-        """A working directory holding the data ``lines`` and the submission's source."""
+        """A working directory holding the data ``lines`` where the slides put them, and the source."""
         cwd = self.root / "work" / name
-        for rel in DATA_PATHS:
+        for rel in self.spec.slide_paths:
             path = cwd / rel
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+            path.write_text("".join(line + "\n" for line in lines), encoding=self.spec.encoding)
         (cwd / self.script_name).write_text(source, encoding="utf-8")
         self.variants[name] = lines
         return cwd

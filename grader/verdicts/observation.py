@@ -7,7 +7,7 @@ exit status (see ``grader.engine.events`` for the event kinds).
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Iterator
 
@@ -37,7 +37,7 @@ class RunRecord:
 
     schedule: Schedule
     data_lines: list[str]
-    """The lines of ``poke_names.txt`` this run was given."""
+    """The lines of the data file this run was given."""
     events: list[dict]
     exit_code: int | None
     """The process's exit status; ``None`` if it was killed by a signal or by the watchdog."""
@@ -51,6 +51,9 @@ class RunRecord:
     """The program killed the grader's process that ran it (its parent)."""
     tampered: int = 0
     """Lines of the events file that the engine did not write (the program forged them)."""
+    types: list[list[str]] = field(default_factory=list)
+    """The values of each record of this run's data, as the course declares them (for this course:
+    ``read_types`` of the lecture, ``[["くさ", "どく"], ...]``)."""
 
     # -- the program's output ---------------------------------------------------------------
 
@@ -99,10 +102,6 @@ class RunRecord:
                 and not self.tampered and self.stop_event is None and not self.exceptions
                 and self.first("exit") is not None)
 
-    @property
-    def types(self) -> list[list[str]]:
-        """``read_types`` of this run's data, as the exercise's starter computes it."""
-        return [line.split(",")[1:] for line in self.data_lines if line]
 
 
 @dataclass

@@ -25,7 +25,7 @@ import time
 
 def read_types(path):
     with open(path, encoding="utf-8") as f:
-        return [line.rstrip("\\n").split(",")[1:] for line in f if line.strip()]
+        return [line.rstrip("\\n").split("\\t")[2].split(" ") for line in f if line.strip()]
 
 '''
 MAIN = '''

@@ -8,8 +8,8 @@ def read_types(file_name):
     types = list()
     with open(file_name, encoding="utf-8") as f:
         for line in f:
-            name, *type_lst = line.rstrip().split(",")
-            types.append(type_lst)
+            num, name, col = line.rstrip().split("\t")
+            types.append(col.split())
     return types
 
 

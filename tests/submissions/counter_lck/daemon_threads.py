@@ -6,7 +6,7 @@ import time
 
 def read_types(file_name):
     with open(file_name, encoding="utf-8") as f:
-        types = [line.rstrip("\n").split(",")[1:] for line in f]
+        types = [line.rstrip("\n").split("\t")[2].split(" ") for line in f]
     return types
 
 

@@ -7,8 +7,8 @@ def read_types(file_name):
     types = []
     with open(file_name, "r", encoding="utf-8") as f:
         for row in f.readlines():
-            items = row.strip().split(",")
-            types.append(items[1:])
+            items = row.strip().split("\t")
+            types.append(items[2].split(" "))
     return types
 
 

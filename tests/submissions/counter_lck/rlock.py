@@ -6,7 +6,7 @@ import time
 
 def read_types(file_name):
     with open(file_name, encoding="utf-8") as f:
-        return [line.rstrip("\n").split(",")[1:] for line in f]
+        return [line.rstrip("\n").split("\t")[2].split(" ") for line in f]
 
 
 def counter(cnt_dct, type_, lck):

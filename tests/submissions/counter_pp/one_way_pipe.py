@@ -7,7 +7,7 @@ def read_types(file_name):
     types = []
     with open(file_name, encoding="utf-8") as f:
         for line in f:
-            types.append(line.strip().split(",")[1:])
+            types.append(line.strip().split("\t")[2].split())
     return types
 
 

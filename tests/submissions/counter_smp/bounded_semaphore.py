@@ -8,7 +8,7 @@ def read_types(path):
     types = []
     with open(path, encoding="utf-8") as f:
         for line in f:
-            types.append(line.strip().split(",")[1:])
+            types.append(line.strip().split("\t")[2].split())
     return types
 
 

@@ -10,8 +10,8 @@ def read_types(file_name):
     types = list()
     with open(file_name, encoding="utf-8") as f:
         for line in f:
-            lst = line.rstrip().split(",")
-            types.append(lst[1:])
+            lst = line.rstrip().split("\t")
+            types.append(lst[2].split(" "))
     return types
 
 
