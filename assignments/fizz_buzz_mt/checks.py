@@ -16,6 +16,17 @@ def fizz_buzz(num):
             for i in range(1, num + 1)]
 
 
+def spelling(item):
+    """An item as the check compares it: the slides fix no spelling, so a number may be an ``int``
+    or its ``str`` and the words may come in any letter case (``Fizz``, ``fizz``, ``FIZZ``)."""
+    if isinstance(item, str):
+        text = item.strip()
+        if text.isascii() and text.isdigit():
+            return int(text)
+        return text.lower()
+    return item
+
+
 def _repr_pattern(name: str) -> re.Pattern:
     """A Thread's repr as printed: ``<Thread(Thread-1 (fizz_buzz), started 1001)>``."""
     return re.compile(r"<\w+\(" + re.escape(name) + r", (?:initial|started|stopped)[^)]*\)>")
@@ -143,16 +154,28 @@ def check_result(obs):
                 continue
             want = fizz_buzz(num)
             got = c.val
-            if got == want:
+            if isinstance(got, (list, tuple)) and [spelling(x) for x in got] == [spelling(x) for x in want]:
                 continue
-            if not isinstance(got, list):
-                detail = Msg(f"戻り値: {got!r}", f"returned: {got!r}")
-            else:
-                i = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
-                detail = Msg(f"{len(got)} 要素のリスト（正しくは {len(want)} 要素）。{i} 番目: {got[i] if i < len(got) else 'なし'!r}（正しくは {want[i] if i < len(want) else 'なし'!r}）",
-                             f"a list of {len(got)} items (should be {len(want)}); item {i}: {got[i] if i < len(got) else 'none'!r} (should be {want[i] if i < len(want) else 'none'!r})")
+            detail = _difference(got, want)
             assert False, Failure(
                 summary=Msg(f"fizz_buzz({num}) の結果が正しくありません", f"fizz_buzz({num}) returns a wrong list"),
                 expected=Msg(f"1 から {num} までの FizzBuzz: [1, 2, 'Fizz', 4, 'Buzz', …]",
                              f"FizzBuzz of 1..{num}: [1, 2, 'Fizz', 4, 'Buzz', …]"),
                 observed=detail, where=where(run, c.ln))
+
+
+def _difference(got, want: list) -> Msg:
+    """What is wrong with a returned list, in one line: its length, or its first wrong item."""
+    if not isinstance(got, (list, tuple)):
+        return Msg(f"戻り値: {got!r}（リストではありません）", f"returned: {got!r} (not a list)")
+    i = next((i for i, (a, b) in enumerate(zip(got, want)) if spelling(a) != spelling(b)), None)
+    if i is not None:
+        prefix_ja = "" if len(got) == len(want) else f"{len(got)} 要素のリスト（正しくは {len(want)} 要素）。"
+        prefix_en = "" if len(got) == len(want) else f"a list of {len(got)} items (should be {len(want)}); "
+        return Msg(f"{prefix_ja}{i} 番目（{i + 1} のところ）が {got[i]!r}（正しくは {want[i]!r}）",
+                   f"{prefix_en}item {i} (for {i + 1}) is {got[i]!r}, should be {want[i]!r}")
+    if len(got) < len(want):
+        return Msg(f"{len(got)} 要素で終わっています（正しくは {len(want)} 要素: {want[len(got)]!r} から後がありません）",
+                   f"the list stops after {len(got)} items (should be {len(want)}: {want[len(got)]!r} and after are missing)")
+    return Msg(f"{len(got)} 要素あります（正しくは {len(want)} 要素: {got[len(want)]!r} から後は余分）",
+               f"the list has {len(got)} items (should be {len(want)}: {got[len(want)]!r} and after are extra)")

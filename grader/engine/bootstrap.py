@@ -9,7 +9,7 @@ import signal
 import sys
 import types
 
-from . import runtime, strategies
+from . import files, runtime, strategies
 from .events import EXIT_DEADLOCK, EXIT_INTERNAL, EXIT_LIMIT
 from .recorder import Capture, Recorder
 from .scheduler import Scheduler, Stop
@@ -107,16 +107,19 @@ def _run(job: dict, spec: dict, code) -> int:
     limits = job["limits"]
     seed = spec["seed"]
     random.seed(seed)
-    strategy = strategies.make(spec["strategy"], seed, job.get("pct_depth", 3), job.get("pct_horizon", 200))
+    strategy = strategies.make(spec["strategy"], seed, job.get("pct_depth", 3), job.get("pct_horizon", 200),
+                               spec.get("directions"))
     sched = Scheduler(strategy, timed=spec["time_mode"] == "timed", max_steps=limits["steps"],
                       max_vtime=limits["virtual_seconds"], on_stop=_make_stop(script))
     rec = Recorder(events_fd, script, runtime.who, limits["output_bytes"],
                    on_overflow=lambda: _exit_now(EXIT_LIMIT), key=bytes.fromhex(job.pop("key", "")))
     options = dict(spec.get("options") or {})
     options["trace"] = job.get("trace", {})
+    options["trace_bodies"] = job.get("trace_bodies", [])
     options["seed"] = seed
     options["start_method"] = spec.get("start_method", "fork")
     runtime.activate(sched, rec, options)
+    files.serve(spec.get("data"), job.get("data", {}).get("file"))
     if "multiprocessing" in sys.modules:  # warm already; otherwise set when the program imports it
         runtime.use_start_method(sys.modules["multiprocessing"])
     os.environ["GRADER_SPAWN"] = _spawn_config(job, spec, options)
@@ -169,5 +172,6 @@ def _spawn_config(job: dict, spec: dict, options: dict) -> str:
     import json
     return json.dumps({
         "script": spec["script"], "events": spec["events"], "seed": spec["seed"],
+        "data": spec.get("data"), "data_file": job.get("data", {}).get("file"),
         "time_mode": spec["time_mode"], "limits": job["limits"], "options": options,
     })

@@ -1,13 +1,16 @@
 """The warm child: prepares once, then forks one process per schedule.
 
-Started by the parent as ``python -m grader.engine.child`` with a JSON job on stdin. It limits
-its own resources, patches the runtime, compiles the instrumented submission once, then runs the
-schedules (several at a time), each in a forked process of its own process group with a wall-clock
-limit. It writes one JSON line per finished schedule to stdout; the events themselves go to the
-files the job names. It never decides a verdict.
+Started by the parent as ``python -m grader.engine.child``. Its stdin carries one JSON line with
+the job, then one line per batch of schedules; it limits its own resources, patches the runtime,
+compiles the instrumented submission once, then runs each batch (several schedules at a time),
+each schedule in a forked process of its own process group with a wall-clock limit. It writes one
+JSON line per finished schedule and one per finished batch to stdout; the events themselves go to
+the files the job names. The parent plans the next batch from the events of the last one (race-
+directed exploration); the child never decides a verdict, nor which schedule comes next.
 """
 from __future__ import annotations
 
+import ast
 import gc
 import json
 import os
@@ -45,8 +48,14 @@ def _report(line: dict) -> None:
     os.write(1, (json.dumps(line) + "\n").encode())
 
 
+def _read_line() -> dict | None:
+    """The next request from the parent (one JSON object per line); None at end of input."""
+    line = sys.stdin.buffer.readline()
+    return json.loads(line) if line.strip() else None
+
+
 def main() -> None:
-    job = json.loads(sys.stdin.buffer.read())
+    job = _read_line()
     _set_limits(job["limits"])
     reaper.set_subreaper(True)  # a run's setsid escapees are reparented here, then killed
     os.environ.pop("GRADER_SPAWN", None)
@@ -59,24 +68,42 @@ def main() -> None:
         # Warm up what its runs will import, so each fork starts ready (patched on import).
         import multiprocessing.connection  # noqa: F401
         import multiprocessing.spawn  # noqa: F401
+    traced = job.get("trace", {}).keys()
     codes = {}  # one code object per script path: __file__ must be the run's own copy
     try:
-        for spec in job["schedules"]:
-            if spec["script"] not in codes:
-                codes[spec["script"]] = instrument.compile_submission(
-                    job["source"], spec["script"], job.get("trace", {}).keys())
+        tree = ast.parse(job["source"])
+        for script in job["scripts"]:
+            codes[script] = instrument.compile_submission(job["source"], script, traced)
     except (SyntaxError, ValueError) as exc:
         _report({"compile_error": f"{type(exc).__name__}: {exc}"})
         return
+    # A traced function the program does not define (renamed, a bound method, a run() override)
+    # is traced as what the threads and processes run instead.
+    job["trace_bodies"] = sorted(set(traced) - instrument.defined_functions(tree))
     job["close_fds"] = [0]
 
     gc.collect()
     gc.freeze()  # forked runs then leave the warm objects alone: fewer copy-on-write faults
-    pending = list(job["schedules"])
+    sys.stdout.flush()
+    stopped = False
+    while True:
+        request = _read_line()
+        if request is None:
+            return
+        if stopped:  # a hang or a flood repeats on every schedule: stop paying for it
+            _report({"batch": len(request["schedules"]), "stopped": True})
+            continue
+        stopped = _run_batch(job, request["schedules"], codes, bootstrap)
+        _report({"batch": len(request["schedules"]), "stopped": stopped})
+
+
+def _run_batch(job: dict, schedules: list[dict], codes: dict, bootstrap) -> bool:
+    """Run ``schedules`` (several at a time), reporting each; True when exploring should stop."""
+    pending = list(schedules)
     running: dict[int, tuple[dict, float, bool]] = {}
     wall = job["limits"]["wall_seconds"]
     parallel = max(1, int(job.get("jobs", 1)))
-    sys.stdout.flush()
+    stop = False
     while pending or running:
         while pending and len(running) < parallel:
             spec = pending.pop(0)
@@ -105,8 +132,8 @@ def main() -> None:
             reaper.kill_adopted(running)  # and what escaped it with setsid (no cgroup/namespace here)
         flooded = _size(spec["raw"]) >= job["limits"]["file_bytes"] // 2
         if killed or flooded or (os.WIFEXITED(status) and os.WEXITSTATUS(status) == EXIT_LIMIT):
-            # A hang or a flood repeats on every schedule: stop paying for it.
             pending.clear()
+            stop = True
         _report({
             "index": spec["index"],
             "exit": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
@@ -114,6 +141,7 @@ def main() -> None:
             "timed_out": killed,
             "wall": round(real.monotonic() - started, 4),
         })
+    return stop
 
 
 _pidfds: dict[int, int] = {}

@@ -14,7 +14,8 @@ Kinds and their own fields:
 
 ``proc``      a process began: ``ppid``, ``method`` (fork/spawn/main)
 ``spawn``     thread ``th`` started a thread: ``child`` (vid), ``cn`` (its name)
-``begin``     a thread began running: ``cls`` (class name), ``daemon``, ``ident``
+``begin``     a thread began running: ``cls`` (class name), ``daemon``, ``ident``, ``target``
+              (``module.qualname`` of its target function, when it has one)
 ``end``       a thread finished
 ``join``      ``th`` waits for ``target`` (``timeout`` or null); ``joined`` when it returns (``done``)
 ``new``       a sync object was created: ``obj`` (id), ``kind`` (Lock, RLock, Semaphore,
@@ -22,9 +23,10 @@ Kinds and their own fields:
 ``acq``/``rel`` ``obj`` acquired/released, ``kind``, ``value`` (a semaphore's count afterwards)
 ``block``     ``th`` must wait for ``obj``
 ``sleep``     ``d`` seconds requested
-``read``      a shared dict's item was read: ``obj`` (dict id), ``key``, ``val`` (``missing``: true
-              when the key was absent and a default was used)
-``write``     a shared dict's item was written: ``obj``, ``key``, ``val``
+``read``      a shared dict's item was read: ``obj`` (dict id), ``key``, ``val``, ``op`` (``[]``,
+              ``in`` or ``get``; ``missing``: true when the key was absent), ``st`` (the
+              scheduling decision that let the access happen: race-directed runs replay to it)
+``write``     a shared dict's item was written: ``obj``, ``key``, ``val``, ``st``
 ``call``      a traced function was entered: ``fn``, ``cid`` (call id), ``args``; ``ret`` when it
               returns: ``fn``, ``cid``, ``val`` (when the assignment records it), or ``exc``
 ``out``       text written to ``stream`` (out/err): ``s``
@@ -35,6 +37,7 @@ Kinds and their own fields:
 ``deadlock``  nothing can run: ``blocked`` = list of {th, tn, on, ln}
 ``limit``     a budget ran out: ``what`` (output, steps, vtime), ``detail``
 ``exit``      the process is about to exit: ``code``
+``data``      the program opened the course data by this ``path`` (first time for each path)
 
 Object ids (``obj``) are small integers in order of first appearance within a process, so two
 runs of the same schedule write byte-identical files.
@@ -47,7 +50,7 @@ import json
 
 KINDS = frozenset(
     "proc spawn begin end join joined new acq rel block sleep read write call ret out enum "
-    "send recv exc deadlock limit exit".split()
+    "send recv exc deadlock limit exit data".split()
 )
 
 # Exit statuses the child uses for verdicts decided inside the engine.

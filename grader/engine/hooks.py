@@ -12,8 +12,8 @@ import itertools
 import operator
 
 from . import runtime
+from .instrument import hook_name
 from .recorder import value
-from .instrument import PREFIX
 
 _MISSING = object()
 _call_ids = itertools.count(1)
@@ -24,11 +24,19 @@ def _shared(x) -> bool:
     return isinstance(x, dict) and S is not None and S.alive > 1 and S.managed()
 
 
-def _read(x, k, v, missing: bool = False) -> None:
-    fields = {"obj": runtime.oid(x), "key": value(k), "val": value(v), "ln": runtime.line()}
-    if missing:
-        fields["missing"] = True
-    runtime.record("read", **fields)
+def _access(kind: str, x, k, v, ln: int | None, **extra) -> None:
+    """Record one access of a shared dict; ``st`` is the scheduling decision that let it happen
+    (the exploration reverses races by that number) and the scheduler hears of it too."""
+    S = runtime.S
+    key = value(k)
+    runtime.record(kind, obj=runtime.oid(x), key=key, val=value(v), ln=ln, st=S.steps, **extra)
+    if S.directing:
+        S.accessed(kind, key, ln)
+
+
+def _read(x, k, v, missing: bool, op: str) -> None:
+    extra = {"missing": True} if missing else {}
+    _access("read", x, k, v, runtime.line(3), op=op, **extra)
 
 
 def getitem(x, k):
@@ -37,7 +45,7 @@ def getitem(x, k):
     runtime.S.point()
     missing = k not in x
     v = x[k]
-    _read(x, k, v, missing)
+    _read(x, k, v, missing, "[]")
     return v
 
 
@@ -47,11 +55,16 @@ def setitem(x, k, v) -> None:
         return
     runtime.S.point()
     x[k] = v
-    runtime.record("write", obj=runtime.oid(x), key=value(k), val=value(v), ln=runtime.line())
+    _access("write", x, k, v, runtime.line())
 
 
 def augitem(x, k, op: str, thunk) -> None:
     setitem(x, k, getattr(operator, op)(getitem(x, k), thunk()))
+
+
+def augitem_value(x, k, op: str, v) -> None:
+    """``x[k] op= v`` where ``v`` had to be evaluated first (a class body, a walrus)."""
+    setitem(x, k, getattr(operator, op)(getitem(x, k), v))
 
 
 def get(x, k, default=None, *rest):
@@ -62,7 +75,7 @@ def get(x, k, default=None, *rest):
     missing = v is _MISSING
     if missing:
         v = default
-    _read(x, k, v, missing)
+    _read(x, k, v, missing, "get")
     return v
 
 
@@ -71,7 +84,7 @@ def contains(x, k) -> bool:
         return k in x
     runtime.S.point()
     found = k in x
-    _read(x, k, x[k] if found else None, not found)
+    _read(x, k, x[k] if found else None, not found, "in")
     return found
 
 
@@ -82,7 +95,8 @@ def trace(name: str):
     keep_return = bool(spec.get("record_return"))
 
     def decorate(fn):
-        first_line = fn.__code__.co_firstlineno
+        code = getattr(getattr(fn, "func", fn), "__code__", None)  # a partial's function
+        first_line = code.co_firstlineno if code is not None else None
         @functools.wraps(fn)
         def traced(*args, **kwargs):
             if runtime.R is None:
@@ -111,5 +125,6 @@ def trace(name: str):
 
 def install() -> None:
     """Make the hooks visible to the instrumented code (and to a spawned child's re-import)."""
-    for fn in (getitem, setitem, augitem, get, contains, trace):
-        setattr(builtins, PREFIX + fn.__name__, fn)
+    for fn in (getitem, setitem, augitem, augitem_value, get, contains, trace):
+        setattr(builtins, hook_name(fn.__name__), fn)
+    runtime.body_tracer = trace

@@ -5,21 +5,22 @@ subscript read and the subscript write are points of their own. The rewrite rout
 hooks (``grader.engine.hooks``) that are plain pass-throughs for anything but a dict touched
 while several threads live:
 
-- ``x[k]`` (load)            -> ``__grader_getitem(x, k)``
-- ``x[k] = v``               -> ``__grader_setitem(x, k, v)``
-- ``x[k] op= v``             -> ``__grader_augitem(x, k, op, lambda: v)``
-- ``x.get(k[, d])``          -> ``__grader_get(x, k[, d])``
-- ``k in x`` / ``k not in x`` -> ``__grader_contains(x, k)`` (negated)
-- ``def f`` for each traced function name -> decorated with ``__grader_trace("f")``
+- ``x[k]`` (load)            -> ``__grader_getitem__(x, k)``
+- ``x[k] = v``               -> ``__grader_setitem__(x, k, v)``
+- ``x[k] op= v``             -> ``__grader_augitem__(x, k, op, lambda: v)``
+- ``x.get(k[, d])``          -> ``__grader_get__(x, k[, d])``
+- ``k in x`` / ``k not in x`` -> ``__grader_contains__(x, k)`` (negated)
+- ``def f`` for each traced function name -> decorated with ``__grader_trace__("f")``
 
-Line numbers are kept, so tracebacks and reports point at the student's lines. Pure: no I/O.
+The hooks are builtins whose names start *and end* with two underscores: Python never mangles
+such a name inside a class body (``self.__x`` style private names are mangled, ``__x__`` is not),
+and no ``global``, ``nonlocal`` or local binding of the student's can shadow a name of that form by
+accident. Line numbers are kept, so tracebacks and reports point at the student's lines. Pure: no I/O.
 """
 from __future__ import annotations
 
 import ast
 import operator
-
-PREFIX = "__grader_"
 
 AUG_OPS = {
     ast.Add: "iadd", ast.Sub: "isub", ast.Mult: "imul", ast.Div: "itruediv",
@@ -29,9 +30,18 @@ AUG_OPS = {
 }
 assert all(hasattr(operator, name) for name in AUG_OPS.values())
 
+# An expression a lambda cannot hold with the same meaning: an assignment expression would bind
+# inside the lambda, and await/yield are not allowed there at all.
+_NOT_IN_LAMBDA = (ast.NamedExpr, ast.Await, ast.Yield, ast.YieldFrom)
 
-def _name(id_: str) -> ast.Name:
-    return ast.Name(id=PREFIX + id_, ctx=ast.Load())
+
+def hook_name(hook: str) -> str:
+    """The builtin name the rewritten code calls for ``hook`` (``getitem`` -> ``__grader_getitem__``)."""
+    return f"__grader_{hook}__"
+
+
+def _name(hook: str) -> ast.Name:
+    return ast.Name(id=hook_name(hook), ctx=ast.Load())
 
 
 def _call(hook: str, args: list[ast.expr], like: ast.AST) -> ast.Call:
@@ -46,6 +56,7 @@ def _plain_key(node: ast.Subscript) -> bool:
 class _Rewriter(ast.NodeTransformer):
     def __init__(self, traced: frozenset[str]):
         self.traced = traced
+        self.scopes: list[str] = ["module"]  # "class" directly in a class body, else "function"/"module"
 
     def visit_Subscript(self, node: ast.Subscript):
         self.generic_visit(node)
@@ -68,11 +79,16 @@ class _Rewriter(ast.NodeTransformer):
             value = self.visit(target.value)
             key = self.visit(target.slice)
             rhs = self.visit(node.value)
-            thunk = ast.copy_location(ast.Lambda(args=ast.arguments(
-                posonlyargs=[], args=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
-                defaults=[]), body=rhs), node)
-            op = ast.Constant(AUG_OPS[type(node.op)])
-            call = _call("augitem", [value, key, op, thunk], node)
+            # The right-hand side runs after the read, as Python evaluates ``d[k] += f()``; a class
+            # body's names are invisible to a lambda, so there (and where a lambda would change the
+            # meaning) it is evaluated first, which only narrows the window between read and write.
+            lazy = self.scopes[-1] != "class" and not any(isinstance(n, _NOT_IN_LAMBDA) for n in ast.walk(rhs))
+            if lazy:
+                rhs = ast.copy_location(ast.Lambda(args=ast.arguments(
+                    posonlyargs=[], args=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
+                    defaults=[]), body=rhs), node)
+            hook = "augitem" if lazy else "augitem_value"
+            call = _call(hook, [value, key, ast.Constant(AUG_OPS[type(node.op)]), rhs], node)
             return ast.copy_location(ast.Expr(value=call), node)
         self.generic_visit(node)
         return node
@@ -94,21 +110,40 @@ class _Rewriter(ast.NodeTransformer):
             return call
         return node
 
-    def _trace(self, node):
-        self.generic_visit(node)
+    def _scoped(self, kind: str, node):
+        self.scopes.append(kind)
+        try:
+            self.generic_visit(node)
+        finally:
+            self.scopes.pop()
+        return node
+
+    def visit_ClassDef(self, node: ast.ClassDef):
+        return self._scoped("class", node)
+
+    def _function(self, node):
+        self._scoped("function", node)
         if node.name in self.traced:
             deco = _call("trace", [ast.Constant(node.name)], node)
             node.decorator_list = [deco, *node.decorator_list]
         return node
 
-    visit_FunctionDef = _trace
-    visit_AsyncFunctionDef = _trace
+    visit_FunctionDef = _function
+    visit_AsyncFunctionDef = _function
+
+    def visit_Lambda(self, node: ast.Lambda):
+        return self._scoped("function", node)
 
 
 def rewrite(tree: ast.Module, traced: frozenset[str] | set[str] = frozenset()) -> ast.Module:
     """The instrumented tree (the input tree is changed in place and returned)."""
     tree = _Rewriter(frozenset(traced)).visit(tree)
     return ast.fix_missing_locations(tree)
+
+
+def defined_functions(tree: ast.AST) -> set[str]:
+    """Names of every function and method the source defines (at any depth)."""
+    return {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
 
 def compile_submission(source: str, filename: str, traced=frozenset()):

@@ -108,7 +108,8 @@ def _begin(thread) -> None:
     if S is None or not S.managed():
         return
     ts = S.current
-    record("begin", cls=type(thread).__name__, daemon=bool(thread.daemon), ident=IDENT0 + ts.vid)
+    record("begin", cls=type(thread).__name__, daemon=bool(thread.daemon), ident=IDENT0 + ts.vid,
+           target=_callable_name(getattr(thread, "_target", None)))
     S.point()
 
 
@@ -134,6 +135,35 @@ def _start_new_thread(function, args, kwargs=None):  # 3.10-3.12
     if thread is not None:
         thread._grader_ts = ts
     return IDENT0 + ts.vid
+
+
+def _raw_start(function, args, kwargs=None):
+    """``_thread.start_new_thread`` from the program: a managed thread, daemonic as raw threads are."""
+    if S is None or not S.managed() or not from_submission(2):
+        return real.start_new_thread(function, args, kwargs or {})
+    ts = S.spawn(lambda: _run_raw(function, args, kwargs or {}), daemon=True)
+    record("spawn", child=ts.vid, cn=ts.name, ln=line())
+    return IDENT0 + ts.vid
+
+
+def _run_raw(function, args, kwargs) -> None:
+    record("begin", cls="_thread", daemon=True, ident=IDENT0 + S.current.vid)
+    try:
+        function(*args, **kwargs)
+    except SystemExit:
+        pass
+    except BaseException as exc:  # as _thread does: print it, the process goes on
+        report_exception(type(exc), exc, exc.__traceback__, "Unhandled exception in thread started by "
+                         f"{function!r}\n")
+    finally:
+        record("end")
+
+
+def _raw_lock():
+    from .primitives import Lock
+    if S is not None and from_submission(2):
+        return Lock(visible=True)
+    return real.allocate_lock()
 
 
 def _wait_for_tstate_lock(self, block=True, timeout=-1):  # 3.10-3.12
@@ -189,10 +219,42 @@ def _start_joinable_thread(function, handle=None, daemon=True):  # 3.13
     return handle
 
 
+body_tracer = None
+"""``hooks.trace``, set by ``hooks.install``: records a callable's calls as a traced function's."""
+
+
+def _traced_body(obj, target_attr: str):
+    """When the program defines no function of a traced name (it renamed it, or its threads run a
+    method), what its threads, processes and pool tasks run is traced under that name instead.
+    Returns the callable to run, or None when there is nothing to trace."""
+    names = config.get("trace_bodies")
+    if not names or body_tracer is None:
+        return None
+    target = getattr(obj, target_attr, None)
+    if target is not None:
+        if not _is_submission_code(target):
+            return None
+        setattr(obj, target_attr, body_tracer(names[0])(target))
+        return None
+    return body_tracer(names[0])(obj.run) if _is_submission_code(obj.run) else None
+
+
+def _is_submission_code(fn) -> bool:
+    fn = getattr(fn, "func", fn)  # functools.partial
+    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+    return R is not None and code is not None and code.co_filename == R.script
+
+
+def _callable_name(fn) -> str | None:
+    fn = getattr(fn, "func", fn)
+    name = getattr(fn, "__qualname__", None)
+    return f"{getattr(fn, '__module__', '')}.{name}" if name else None
+
+
 def _thread_start(self):
     """``Thread.start``: the new thread offers a switch before running the target."""
     if S is not None and S.managed() and "run" not in self.__dict__:
-        run = self.run
+        run = (_traced_body(self, "_target") if from_submission(2) else None) or self.run
 
         def run_then_forget():
             _begin(self)
@@ -260,6 +322,12 @@ def _internal_lock():
 
 
 _orig: dict = {}
+_replaced: list = []   # (object, attribute, original value), in the order patched
+
+
+def _replace(obj, name: str, value) -> None:
+    _replaced.append((obj, name, getattr(obj, name)))
+    setattr(obj, name, value)
 
 
 def patch() -> None:
@@ -268,45 +336,62 @@ def patch() -> None:
     if _patched:
         return
     _patched = True
-    from . import primitives
+    import _thread
+    import queue
+    from . import files, primitives
 
     site_builtins()
     _orig["start"] = threading.Thread.start
     _orig["excepthook"] = threading.excepthook
     _orig["enumerate"] = threading.enumerate
-    threading.Thread.start = _thread_start
-    threading.excepthook = _excepthook
-    threading.enumerate = _enumerate
-    threading.Lock = _lock_factory
-    threading.RLock = _rlock_factory
-    threading._CRLock = None
-    threading._allocate_lock = _internal_lock
-    threading.Semaphore = primitives.Semaphore
-    threading.BoundedSemaphore = primitives.BoundedSemaphore
-    threading.get_ident = _get_ident
-    threading._time = _monotonic
+    _replace(threading.Thread, "start", _thread_start)
+    _replace(threading, "excepthook", _excepthook)
+    _replace(threading, "enumerate", _enumerate)
+    _replace(threading, "Lock", _lock_factory)
+    _replace(threading, "RLock", _rlock_factory)
+    _replace(threading, "_CRLock", None)
+    _replace(threading, "_allocate_lock", _internal_lock)
+    _replace(threading, "Semaphore", primitives.Semaphore)
+    _replace(threading, "BoundedSemaphore", primitives.BoundedSemaphore)
+    _replace(threading, "get_ident", _get_ident)
+    _replace(threading, "_time", _monotonic)
     if hasattr(threading, "_start_joinable_thread"):
         _orig["start_joinable"] = threading._start_joinable_thread
-        threading._start_joinable_thread = _start_joinable_thread
-        threading._ThreadHandle = _Handle
+        _replace(threading, "_start_joinable_thread", _start_joinable_thread)
+        _replace(threading, "_ThreadHandle", _Handle)
     else:
         _orig["wait_tstate"] = threading.Thread._wait_for_tstate_lock
-        threading._start_new_thread = _start_new_thread
-        threading.Thread._wait_for_tstate_lock = _wait_for_tstate_lock
+        _replace(threading, "_start_new_thread", _start_new_thread)
+        _replace(threading.Thread, "_wait_for_tstate_lock", _wait_for_tstate_lock)
+    # Threads and locks the program makes with _thread itself run under the scheduler too.
+    _replace(_thread, "start_new_thread", _raw_start)
+    _replace(_thread, "start_new", _raw_start)
+    _replace(_thread, "allocate_lock", _raw_lock)
+    _replace(_thread, "allocate", _raw_lock)
 
     # The C SimpleQueue blocks below the scheduler (ThreadPoolExecutor's workers wait on one):
     # the standard library's pure-Python twin runs on our Semaphore instead.
-    import queue
-    queue.SimpleQueue = queue._PySimpleQueue
+    _replace(queue, "SimpleQueue", queue._PySimpleQueue)
 
-    time.sleep = _sleep
-    time.time = _time
-    time.monotonic = _monotonic
-    time.perf_counter = _monotonic
-    time.time_ns = _ns(_time)
-    time.monotonic_ns = _ns(_monotonic)
-    time.perf_counter_ns = _ns(_monotonic)
+    for name, fn in (("sleep", _sleep), ("time", _time), ("monotonic", _monotonic),
+                     ("perf_counter", _monotonic), ("time_ns", _ns(_time)),
+                     ("monotonic_ns", _ns(_monotonic)), ("perf_counter_ns", _ns(_monotonic))):
+        _replace(time, name, fn)
+    files.patch()
     _patch_multiprocessing()
+
+
+def deactivate() -> None:
+    """This process leaves the scheduler: real threads, locks and time from now on.
+
+    For what the engine does not control but must not hang, such as a multiprocessing Manager's
+    server process: its threads block in ``accept``/``recv`` and must run for real.
+    """
+    global S
+    S = None
+    for obj, name, original in reversed(_replaced):
+        setattr(obj, name, original)
+    _replaced.clear()
 
 
 def site_builtins() -> None:
@@ -399,6 +484,41 @@ def _patch_spawn(module) -> None:
     module.get_command_line = _spawn_command_line
 
 
+def _patch_process(module) -> None:
+    bootstrap = module.BaseProcess._bootstrap
+
+    def traced_bootstrap(self, *args, **kwargs):
+        # In the child, once its Process object is there (forked or unpickled).
+        run = _traced_body(self, "_target")
+        if run is not None:
+            self.run = run
+        return bootstrap(self, *args, **kwargs)
+
+    module.BaseProcess._bootstrap = traced_bootstrap
+
+
+def _patch_managers(module) -> None:
+    serve = module.Server.serve_forever
+
+    def serve_for_real(self, *args, **kwargs):
+        # A Manager's server blocks in accept() and recv() in threads of its own: under the
+        # scheduler one of them would hold the baton forever. It runs real, bounded by the run's limits.
+        deactivate()
+        return serve(self, *args, **kwargs)
+
+    module.Server.serve_forever = serve_for_real
+
+
+def _patch_pool(module) -> None:
+    run = module._WorkItem.run
+
+    def traced_run(self, *args, **kwargs):
+        _traced_body(self, "fn")
+        return run(self, *args, **kwargs)
+
+    module._WorkItem.run = traced_run
+
+
 def use_start_method(module) -> None:
     """The run's start method (SPEC: fork wherever the platform has it, spawn for spawn_safe)."""
     method = config.get("start_method")
@@ -425,7 +545,8 @@ class _PatchOnImport(importlib.abc.MetaPathFinder):
     do, and importing it costs a warm child more than the rest of the engine."""
 
     patches = {"multiprocessing": use_start_method, "multiprocessing.connection": _patch_connection,
-               "multiprocessing.spawn": _patch_spawn}
+               "multiprocessing.spawn": _patch_spawn, "multiprocessing.process": _patch_process,
+               "multiprocessing.managers": _patch_managers, "concurrent.futures.thread": _patch_pool}
 
     def find_spec(self, name, path, target=None):
         if name not in self.patches:

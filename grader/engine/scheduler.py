@@ -60,6 +60,8 @@ class Scheduler:
         self.on_stop = on_stop  # called with (kind, detail) when the run must end; must not return
         self.now = 0.0
         self.steps = 0
+        self.directing = bool(getattr(strategy, "directing", False))
+        """The strategy holds threads back until they race (``accessed`` must be called)."""
         self.threads: list[ThreadState] = []
         self.alive = 0  # threads not finished, MainThread included (kept, not counted: hot path)
         self.by_real: dict[int, ThreadState] = {}
@@ -164,6 +166,10 @@ class Scheduler:
                 return False
         return True
 
+    def accessed(self, op: str, key, ln) -> None:
+        """The running thread has just read or written a shared dict item (directed runs only)."""
+        self.strategy.accessed(self.current.vid, op, key, ln)
+
     def let_others_run(self) -> bool:
         """The running thread waits for something outside the scheduler (a pipe, say).
 
@@ -171,7 +177,8 @@ class Scheduler:
         False when no other managed thread can ever run: the caller may then block for real.
         """
         me = self.current
-        others = [t for t in self.threads if t is not me and t.state == RUNNABLE]
+        others = [t for t in self.threads if t is not me and t.state == RUNNABLE
+                  and not (self.directing and t.vid in self.strategy.held)]
         if others:
             self.steps += 1
             self._switch(me, self.strategy.pick(others, None, self.steps))
@@ -204,9 +211,17 @@ class Scheduler:
             self.steps += 1
             if self.steps > self.max_steps:
                 self._stop("steps", {"steps": self.steps})
-        runnable = [t for t in self.threads if t.state == RUNNABLE]
+        held = ()
+        if self.directing:
+            self.strategy.activate(self.steps)
+            held = self.strategy.held
+        runnable = [t for t in self.threads if t.state == RUNNABLE and t.vid not in held]
         if not runnable:
-            runnable = self._advance_clock()
+            # A held thread waits its turn while the clock moves on for the others.
+            runnable = [t for t in self._advance_clock() if t.vid not in held]
+            if not runnable and held:
+                self.strategy.give_up()
+                runnable = [t for t in self.threads if t.state == RUNNABLE]
             if not runnable:
                 if all(t.state == DONE for t in self.threads):
                     return None

@@ -15,7 +15,7 @@ import os
 import random
 import sys
 
-from . import runtime, strategies
+from . import files, runtime, strategies
 from .events import EXIT_LIMIT
 from .recorder import Capture, Recorder
 from .scheduler import Scheduler
@@ -36,6 +36,7 @@ def start(now: float = 0.0) -> None:
     fd = os.open(cfg["events"], os.O_WRONLY | os.O_APPEND)
     rec = Recorder(fd, cfg["script"], runtime.who, limits["output_bytes"], on_overflow=lambda: os._exit(EXIT_LIMIT))
     runtime.activate(sched, rec, cfg["options"])
+    files.serve(cfg.get("data"), cfg.get("data_file"))
     sys.stdout = Capture(rec, "out", 1)
     sys.stderr = Capture(rec, "err", 2)
     atexit.register(rec.flush)

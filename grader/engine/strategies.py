@@ -56,10 +56,78 @@ class PCT:
         return max(runnable, key=lambda ts: ts.priority)
 
 
-def make(name: str, seed: int, depth: int = 3, horizon: int = 200):
-    """A strategy by name (``pct`` or ``random``)."""
+class Directed:
+    """A base strategy replayed exactly up to its first direction, then steered by its directions.
+
+    A direction (``grader.explore.directed.Direction``, here as a dict) holds thread ``hold`` back
+    from decision ``step`` on, until thread ``th`` has made the access it races with; the held
+    thread then goes first again when the running one stops. From the first direction on there is
+    no preemption, so the run loses an update, if it does, with the fewest thread switches. A
+    direction that cannot be met (the other thread never gets there) is given up, never waited on
+    forever: when nothing else can run, or after ``PATIENCE`` decisions.
+    """
+
+    name = "directed"
+    directing = True
+    PATIENCE = 2000
+
+    def __init__(self, base, directions: list[dict]):
+        self.base = base
+        self.pending = sorted(directions, key=lambda d: d["step"])
+        self.active: list[dict] = []
+        self.held: set[int] = set()
+        self.resume: list[int] = []   # released threads, the most recent first
+        self.steered = False
+
+    def new_thread(self, ts) -> None:
+        self.base.new_thread(ts)
+
+    def activate(self, step: int) -> None:
+        """Called at each decision before ``pick``: start the directions due, drop stale ones."""
+        while self.pending and self.pending[0]["step"] <= step:
+            d = dict(self.pending.pop(0), since=step)
+            self.active.append(d)
+            self.held.add(d["hold"])
+            self.steered = True
+        for d in list(self.active):
+            if step - d["since"] > self.PATIENCE:
+                self._release(d)
+
+    def accessed(self, vid: int, op: str, key, ln) -> None:
+        """Thread ``vid`` made an access: a held thread whose race partner this was may go."""
+        for d in list(self.active):
+            if d["th"] == vid and d["op"] == op and d["ln"] == ln and d["key"] == key:
+                self._release(d)
+
+    def give_up(self) -> None:
+        """Nothing but held threads can run: release them all."""
+        for d in list(self.active):
+            self._release(d)
+
+    def _release(self, d: dict) -> None:
+        self.active.remove(d)
+        if not any(a["hold"] == d["hold"] for a in self.active):
+            self.held.discard(d["hold"])
+            self.resume.insert(0, d["hold"])
+
+    def pick(self, runnable: list, current, step: int):
+        if not self.steered:
+            return self.base.pick(runnable, current, step)
+        if current is not None and current in runnable:
+            return current
+        by_vid = {t.vid: t for t in runnable}
+        for vid in [d["th"] for d in self.active] + self.resume:
+            if vid in by_vid:
+                return by_vid[vid]
+        return self.base.pick(runnable, None, step)
+
+
+def make(name: str, seed: int, depth: int = 3, horizon: int = 200, directions: list | None = None):
+    """A strategy by name (``pct`` or ``random``), steered by ``directions`` when there are any."""
     if name == "pct":
-        return PCT(seed, depth, horizon)
-    if name == "random":
-        return RandomWalk(seed)
-    raise ValueError(f"unknown strategy {name!r}")
+        base = PCT(seed, depth, horizon)
+    elif name == "random":
+        base = RandomWalk(seed)
+    else:
+        raise ValueError(f"unknown strategy {name!r}")
+    return Directed(base, directions) if directions else base

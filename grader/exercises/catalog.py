@@ -125,6 +125,10 @@ class RunGroup:
     data: tuple[str, ...] = ("course",)
     start_method: str = "fork"
     options: tuple[tuple[str, object], ...] = ()
+    directed: int = 0
+    """At most this many race-directed schedules (each turns one race of a run around)."""
+    rounds: int = 2
+    """How many directions a directed schedule may stack (a race found in a directed run)."""
 
 
 @dataclass(frozen=True)
@@ -191,6 +195,8 @@ def _group(name: str, raw: dict) -> RunGroup:
         data=tuple(raw.get("data", ("course",))),
         start_method=str(raw.get("start_method", "fork")),
         options=tuple(sorted((raw.get("options") or {}).items())),
+        directed=int(raw.get("directed", 0)),
+        rounds=int(raw.get("rounds", 2)),
     )
 
 

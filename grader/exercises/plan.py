@@ -18,23 +18,25 @@ def derive_seed(base: int, *parts: object) -> int:
 
 
 def schedules(exercise: Exercise, base_seed: int) -> list[Schedule]:
-    """Every run of the exercise for ``base_seed``, numbered from 0 in the order they are reported.
+    """The base runs of the exercise for ``base_seed``, numbered from 0 in the order they are reported.
 
-    Within a group, run i takes strategy i mod |strategies|, then the time mode, then the data
-    variant, so the first runs cover each combination once before any repeats; run 0 is always
-    the course data, so its output is the one shown.
+    Within a group, run i takes data variant i mod |data| and strategy i mod |strategies|, and the
+    time modes take turns after each full pass over the variants: the course data comes first in
+    every time mode, and a few runs already cover every variant. Run 0 is always the course data,
+    so its output is the one shown. The race-directed runs that follow are planned from what these
+    runs did (``grader.explore``).
     """
     plan: list[Schedule] = []
     for group in exercise.groups:
-        ns, nt = len(group.strategies), len(group.time_modes)
+        ns, nt, nv = len(group.strategies), len(group.time_modes), len(group.data)
         for i in range(group.schedules):
             plan.append(Schedule(
                 index=len(plan),
                 group=group.name,
                 seed=derive_seed(base_seed, exercise.id, group.name, i),
                 strategy=group.strategies[i % ns],
-                time_mode=group.time_modes[(i // ns) % nt],
-                variant=group.data[(i // (ns * nt)) % len(group.data)],
+                time_mode=group.time_modes[(i // nv) % nt],
+                variant=group.data[i % nv],
                 start_method=group.start_method,
                 options=group.options,
             ))

@@ -1,22 +1,29 @@
 """Runs a submission's schedules in a child process and turns what it left into ``RunRecord``s.
 
 The parent never imports or executes the submission. It prepares a scratch tree, starts the
-engine's warm child (``grader.engine.child``) in a new session, gives it a JSON job, waits with a
-wall-clock limit (killing the whole process group when it passes), then reads the events files.
+engine's warm child (``grader.engine.child``) in a new session, and talks to it in rounds: a batch
+of schedules goes down its stdin, one line per finished schedule comes back; the parent reads the
+events files of that batch, plans the race-directed schedules they call for (``grader.explore``)
+and sends those as the next batch, until nothing new is left or the budget is spent. A wall-clock
+limit covers the whole conversation; past it the process group is killed.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..engine.events import decode_lines
 from ..exercises.catalog import Exercise, course, data_file
 from ..exercises.plan import data_variant
+from ..explore.directed import directions_for
 from ..verdicts.observation import RunRecord, Schedule
 from . import sandbox
 from .workspace import Workspace, read_capped
@@ -34,6 +41,8 @@ class Execution:
     compile_error: str | None = None
     engine_error: str | None = None
     """The engine itself failed (the grader's fault, not the student's)."""
+    planned: int = 0
+    """Schedules that were to run (the base ones and every directed one planned)."""
 
 
 def cpu_count() -> int:
@@ -57,9 +66,78 @@ def child_env(home: Path) -> dict[str, str]:
     }
 
 
+class _Child:
+    """The warm child, spoken to one JSON line at a time, within one overall deadline."""
+
+    def __init__(self, job: dict, root: Path, limit: float):
+        confinement = sandbox.confine(root, int(job["limits"]["processes"]))
+        job["reap"] = confinement.needs_reaper
+        self.confinement = confinement
+        self.err_path = root / "log" / "engine.err"
+        self.deadline = time.monotonic() + limit
+        self.timed_out = False
+        self._buffer = b""
+        with open(self.err_path, "wb") as err:
+            self.proc = subprocess.Popen(
+                # -S: no site-packages to scan at start (PYTHONPATH finds the engine); the engine
+                # puts back the site builtins a program may use (exit, quit).
+                confinement.command([sys.executable, "-S", "-X", "utf8", "-m", "grader.engine.child"]),
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
+                cwd=root, env=child_env(root), start_new_session=True,
+            )
+        self.send(job)
+
+    def send(self, obj: dict) -> bool:
+        try:
+            self.proc.stdin.write(json.dumps(obj).encode() + b"\n")
+            self.proc.stdin.flush()
+            return True
+        except (BrokenPipeError, OSError):
+            return False
+
+    def read(self) -> dict | None:
+        """The child's next line; None when it has gone (or the deadline passed)."""
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._buffer:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                self.timed_out = True
+                return None
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return None
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        try:
+            return json.loads(line)
+        except ValueError:
+            return {}
+
+    def close(self) -> tuple[str, int]:
+        """End the conversation; returns the engine's stderr (tail) and its exit status."""
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=max(0.1, min(5.0, self.deadline - time.monotonic())))
+        except subprocess.TimeoutExpired:
+            self.timed_out = True
+        finally:
+            _kill_group(self.proc.pid)  # nothing of the run may outlive it
+            self.confinement.kill_all()
+            self.proc.wait()
+        err, _ = read_capped(self.err_path, 1 << 20)
+        return err.decode("utf-8", "replace")[-4000:], self.proc.returncode
+
+
 def execute(exercise: Exercise, source: str, filename: str, schedules: list[Schedule],
             base_seed: int, jobs: int | None = None) -> Execution:
-    """Run every schedule of ``schedules`` on ``source``; returns the observed runs."""
+    """Run the base ``schedules`` on ``source``, then the race-directed schedules their runs call
+    for (within each run group's ``directed`` budget); returns every observed run."""
     spec = course().data
     lines = data_file().read_text(encoding=spec.encoding).splitlines()
     header, records = lines[:spec.header_lines], spec.records(lines)
@@ -67,31 +145,86 @@ def execute(exercise: Exercise, source: str, filename: str, schedules: list[Sche
         for name in dict.fromkeys(s.variant for s in schedules):
             ws.add_variant(name, header + data_variant(name, records, base_seed), source)
         key = os.urandom(16)  # seals the engine's event lines: a program cannot append its own
-        job = _job(exercise, source, schedules, ws, jobs or cpu_count())
+        job = _job(exercise, source, ws, jobs or cpu_count())
         job["key"] = key.hex()
-        lines, err, timed_out, status = _run_child(job, ws.root, exercise.limits["total_seconds"])
-        results = {}
+        child = _Child(job, ws.root, exercise.limits["total_seconds"])
+        explorer = _Explorer(exercise, len(schedules))
+        runs: list[RunRecord] = []
         compile_error = None
-        for line in lines:
-            if "compile_error" in line:
-                compile_error = line["compile_error"]
-            elif "index" in line:
-                results[line["index"]] = line
-        # A schedule without a result was skipped after a hang or a flood (or the engine died).
-        runs = [_record(s, ws, results[s.index], key) for s in schedules if s.index in results]
-        missing = [s for s in schedules if s.index not in results]
-        runner_killed = (status != 0 and not timed_out and compile_error is None and missing
+        batch = list(schedules)
+        planned = len(batch)
+        missing: list[Schedule] = []
+        while batch:
+            by_index = {s.index: s for s in batch}
+            child.send({"schedules": [_spec(s, ws) for s in batch]})
+            finished: list[RunRecord] = []
+            stopped = gone = False
+            while True:
+                line = child.read()
+                if line is None:
+                    gone = True
+                    break
+                if "compile_error" in line:
+                    compile_error = line["compile_error"]
+                    gone = True
+                    break
+                if "batch" in line:
+                    stopped = bool(line.get("stopped"))
+                    break
+                if line.get("index") in by_index:
+                    finished.append(_record(by_index.pop(line["index"]), ws, line, key))
+            runs.extend(finished)
+            if gone:
+                missing = sorted(by_index.values(), key=lambda s: s.index)
+                break
+            if stopped:
+                break
+            batch = explorer.next_batch(finished)
+            planned += len(batch)
+        err, status = child.close()
+        # The program killed the process that ran it: its fault, not the grader's.
+        runner_killed = (status != 0 and not child.timed_out and compile_error is None and missing
                          and "Traceback (most recent call last)" not in err)
-        if runner_killed:  # the program killed the process that ran it: its fault, not the grader's
+        if runner_killed:
             runs.append(_record(missing[0], ws, {"exit": None, "signal": None, "timed_out": False,
                                                  "wall": 0.0}, key, runner_killed=True))
     engine_error = None
     if not runs and compile_error is None:
         engine_error = (err.strip().splitlines() or ["the engine stopped without a report"])[-1]
-    return Execution(runs, compile_error, engine_error)
+    runs.sort(key=lambda r: r.schedule.index)
+    return Execution(runs, compile_error, engine_error, planned)
 
 
-def _job(exercise: Exercise, source: str, schedules: list[Schedule], ws: Workspace, jobs: int) -> dict:
+class _Explorer:
+    """Plans the directed schedules of each round from the runs of the last one."""
+
+    def __init__(self, exercise: Exercise, first_index: int):
+        self.budget = {g.name: g.directed for g in exercise.groups}
+        self.rounds = {g.name: g.rounds for g in exercise.groups}
+        self.next_index = first_index
+        self.tried: set = set()
+
+    def next_batch(self, finished: list[RunRecord]) -> list[Schedule]:
+        out: list[Schedule] = []
+        for run in sorted(finished, key=lambda r: r.schedule.index):
+            s = run.schedule
+            if self.budget.get(s.group, 0) <= 0 or len(s.directions) >= self.rounds.get(s.group, 0):
+                continue
+            if run.timed_out or run.stop_event is not None:
+                continue  # a hang or a deadlock is judged as it is; its prefix is no base to build on
+            scope = (s.group, s.time_mode)
+            for key, d in directions_for(run.events, s.directions, self.tried, scope):
+                if self.budget[s.group] <= 0:
+                    break
+                self.tried.add(key)
+                self.budget[s.group] -= 1
+                out.append(dataclasses.replace(s, index=self.next_index, directions=s.directions + (d,),
+                                               origin=s.index))
+                self.next_index += 1
+        return out
+
+
+def _job(exercise: Exercise, source: str, ws: Workspace, jobs: int) -> dict:
     return {
         "source": source,
         "limits": exercise.limits,
@@ -99,42 +232,20 @@ def _job(exercise: Exercise, source: str, schedules: list[Schedule], ws: Workspa
         "pct_depth": exercise.pct_depth,
         "pct_horizon": exercise.pct_horizon,
         "jobs": jobs,
-        "schedules": [{
-            "index": s.index, "seed": s.seed, "strategy": s.strategy, "time_mode": s.time_mode,
-            "start_method": s.start_method, "options": dict(s.options),
-            "cwd": str(ws.cwd(s.variant)), "script": str(ws.script(s.variant)),
-            "events": str(ws.events(s.index)), "raw": str(ws.raw(s.index)),
-        } for s in schedules],
+        "scripts": [str(ws.script(v)) for v in ws.variants],
+        "data": {"file": ws.spec.file},
     }
 
 
-def _run_child(job: dict, root: Path, limit: float) -> tuple[list[dict], str, bool, int]:
-    confinement = sandbox.confine(root, int(job["limits"]["processes"]))
-    job["reap"] = confinement.needs_reaper
-    proc = subprocess.Popen(
-        # -S: no site-packages to scan at start (PYTHONPATH finds the engine); the engine puts
-        # back the site builtins a program may use (exit, quit).
-        confinement.command([sys.executable, "-S", "-X", "utf8", "-m", "grader.engine.child"]),
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        cwd=root, env=child_env(root), start_new_session=True,
-    )
-    timed_out = False
-    try:
-        out, err = proc.communicate(json.dumps(job).encode(), timeout=limit)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        _kill_group(proc.pid)
-        out, err = proc.communicate()
-    finally:
-        _kill_group(proc.pid)  # nothing of the run may outlive it
-        confinement.kill_all()
-    lines = []
-    for raw in out.splitlines():
-        try:
-            lines.append(json.loads(raw))
-        except ValueError:
-            pass
-    return lines, err.decode("utf-8", "replace")[-4000:], timed_out, proc.returncode
+def _spec(s: Schedule, ws: Workspace) -> dict:
+    return {
+        "index": s.index, "seed": s.seed, "strategy": s.strategy, "time_mode": s.time_mode,
+        "start_method": s.start_method, "options": dict(s.options),
+        "directions": [d.as_json() for d in s.directions],
+        "cwd": str(ws.cwd(s.variant)), "script": str(ws.script(s.variant)),
+        "data": str(ws.data(s.variant)),
+        "events": str(ws.events(s.index)), "raw": str(ws.raw(s.index)),
+    }
 
 
 def _kill_group(pgid: int) -> None:
@@ -166,10 +277,10 @@ def _record(schedule: Schedule, ws: Workspace, result: dict, key: bytes,
     for e in events:
         e["proc"] = procs.setdefault(e.get("pid", 0), len(procs))
     raw, cut = read_capped(ws.raw(schedule.index), RAW_CAP)
+    lines = ws.variants[schedule.variant]
     return RunRecord(
         schedule=schedule,
-        data_lines=ws.variants[schedule.variant],
-        types=[ws.spec.values(line) for line in ws.spec.records(ws.variants[schedule.variant])],
+        data_lines=lines,
         events=events,
         exit_code=result["exit"],
         signal=result["signal"],
@@ -179,4 +290,5 @@ def _record(schedule: Schedule, ws: Workspace, result: dict, key: bytes,
         output_truncated=cut,
         runner_killed=runner_killed,
         tampered=forged + dropped,
+        types=[ws.spec.values(line) for line in ws.spec.records(lines)],
     )

@@ -43,6 +43,10 @@ class Workspace:
     def cwd(self, variant: str) -> Path:
         return self.root / "work" / variant
 
+    def data(self, variant: str) -> Path:
+        """The run's own copy of the data: what any open of the data file's name reads."""
+        return self.cwd(variant) / self.spec.slide_paths[0]
+
     def script(self, variant: str) -> Path:
         return self.cwd(variant) / self.script_name
 

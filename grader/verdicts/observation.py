@@ -29,6 +29,10 @@ class Schedule:
     start_method: str = "fork"
     options: tuple[tuple[str, object], ...] = ()
     """Extra engine options, e.g. ``(("semaphore_cap", 1),)``."""
+    directions: tuple = ()
+    """Race directions (``grader.explore.directed.Direction``) applied on top of the seeded strategy."""
+    origin: int | None = None
+    """The run whose race this directed run turns around (its ``index``)."""
 
 
 @dataclass
