@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from .exercises import plan
 from .exercises.catalog import Exercise
 from .model import CheckResult, Failure, GradeResult, Msg, Note
+from .runner.engine_process import EngineProcess
 from .runner.launcher import execute
 from .sources.submission import Submission, syntax_problem
 from .verdicts.judge import judge, judge_unrunnable
@@ -28,16 +29,22 @@ def replay_command(path: str, exercise: Exercise, seed: int, explicit_exercise: 
 
 
 def observe(submission: Submission, exercise: Exercise, seed: int, jobs: int | None = None,
-            replay: str = "") -> tuple[Observation | None, str | None, Failure | None]:
-    """Run the submission; returns (observation, engine error, syntax failure)."""
+            replay: str = "", engine: EngineProcess | None = None
+            ) -> tuple[Observation | None, str | None, Failure | None]:
+    """Run the submission; returns (observation, engine error, syntax failure).
+
+    ``engine``: the engine's child, when the caller started it early; always used up here.
+    """
     problem = syntax_problem(submission.source, submission.filename, submission.origin)
     if problem is not None:
+        if engine is not None:
+            engine.discard()
         return None, None, Failure(
             summary=Msg("構文エラーのため実行できません", "cannot run: syntax error"),
             expected=Msg("Python として正しいプログラム", "a valid Python program"),
             observed=problem)
     schedules = plan.schedules(exercise, seed)
-    execution = execute(exercise, submission.source, submission.filename, schedules, seed, jobs)
+    execution = execute(exercise, submission.source, submission.filename, schedules, seed, jobs, engine)
     if execution.compile_error:
         return None, None, Failure(summary=Msg("構文エラーのため実行できません", "cannot run: syntax error"),
                                    observed=Msg.same(execution.compile_error))
@@ -50,12 +57,13 @@ def observe(submission: Submission, exercise: Exercise, seed: int, jobs: int | N
 
 def grade_submission(submission: Submission, exercise: Exercise, seed: int = 1, *,
                      jobs: int | None = None, explicit_exercise: bool = False,
-                     student_key: str | None = None, student_name: str | None = None) -> GradeResult:
-    """Grade one decoded submission against one exercise."""
+                     student_key: str | None = None, student_name: str | None = None,
+                     engine: EngineProcess | None = None) -> GradeResult:
+    """Grade one decoded submission against one exercise (``engine``: a child started early)."""
     t0 = time.perf_counter()
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
     replay = replay_command(submission.path, exercise, seed, explicit_exercise)
-    obs, engine_error, unrunnable = observe(submission, exercise, seed, jobs, replay)
+    obs, engine_error, unrunnable = observe(submission, exercise, seed, jobs, replay, engine)
     notes = list(submission.notes)
     output = ""
     if unrunnable is not None:

@@ -128,22 +128,29 @@ def run(argv: list[str], lang_env: dict) -> int:
     if not args.file:
         raise GraderInputError(Msg("採点するファイルを指定してください（例: grade counter_lck.py）",
                                    "give the file to grade (e.g. grade counter_lck.py)"))
-    from ..exercises import catalog
-    from ..grading import grade_submission
-    from ..reports.terminal import render_terminal
-    from ..sources.infer import cannot_infer_message, infer_exercise
-    from ..sources.submission import load_submission
+    # The engine's child starts now: its start-up overlaps reading the file and the course.
+    from ..runner.engine_process import EngineProcess
+    engine = EngineProcess()
+    try:
+        from ..exercises import catalog
+        from ..grading import grade_submission
+        from ..sources.infer import cannot_infer_message, infer_exercise
+        from ..sources.submission import load_submission
 
-    if args.exercise:
-        exercise = catalog.get(args.exercise)
-    submission = load_submission(args.file)  # an unreadable file is the first thing to say
-    if not args.exercise:
-        found = infer_exercise(args.file, catalog.exercises())
-        if found is None:
-            raise GraderInputError(cannot_infer_message(args.file, sorted(catalog.exercises())))
-        exercise = catalog.get(found)
+        if args.exercise:
+            exercise = catalog.get(args.exercise)
+        submission = load_submission(args.file)  # an unreadable file is the first thing to say
+        if not args.exercise:
+            found = infer_exercise(args.file, catalog.exercises())
+            if found is None:
+                raise GraderInputError(cannot_infer_message(args.file, sorted(catalog.exercises())))
+            exercise = catalog.get(found)
+    except BaseException:
+        engine.discard()
+        raise
     result = grade_submission(submission, exercise, args.seed, jobs=args.jobs,
-                              explicit_exercise=bool(args.exercise))
+                              explicit_exercise=bool(args.exercise), engine=engine)
+    from ..reports.terminal import render_terminal
     if args.junit:
         from ..reports.junit import render_junit
         _write(args.junit, render_junit([result], lang, args.junit_flavor))

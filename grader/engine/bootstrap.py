@@ -118,11 +118,11 @@ def _run(job: dict, spec: dict, code) -> int:
     options["trace_bodies"] = job.get("trace_bodies", [])
     options["seed"] = seed
     options["start_method"] = spec.get("start_method", "fork")
+    options["spawn"] = _spawn_config(job, spec, options)
     runtime.activate(sched, rec, options)
     files.serve(spec.get("data"), job.get("data", {}).get("file"))
     if "multiprocessing" in sys.modules:  # warm already; otherwise set when the program imports it
         runtime.use_start_method(sys.modules["multiprocessing"])
-    os.environ["GRADER_SPAWN"] = _spawn_config(job, spec, options)
 
     sys.stdout = Capture(rec, "out", 1)
     sys.stderr = Capture(rec, "err", 2)
@@ -168,10 +168,11 @@ def _exit_status(code) -> int:
     return 1
 
 
-def _spawn_config(job: dict, spec: dict, options: dict) -> str:
-    import json
-    return json.dumps({
+def _spawn_config(job: dict, spec: dict, options: dict) -> dict:
+    """What a spawn child needs to run under the engine (see ``grader.engine.spawned``)."""
+    return {
         "script": spec["script"], "events": spec["events"], "seed": spec["seed"],
         "data": spec.get("data"), "data_file": job.get("data", {}).get("file"),
-        "time_mode": spec["time_mode"], "limits": job["limits"], "options": options,
-    })
+        "time_mode": spec["time_mode"], "limits": job["limits"],
+        "options": {k: v for k, v in options.items() if k != "spawn"},
+    }

@@ -10,9 +10,10 @@ directed exploration); the child never decides a verdict, nor which schedule com
 """
 from __future__ import annotations
 
-import ast
+import base64
 import gc
 import json
+import marshal
 import os
 import resource
 import select
@@ -55,31 +56,24 @@ def _read_line() -> dict | None:
 
 
 def main() -> None:
-    job = _read_line()
-    _set_limits(job["limits"])
-    reaper.set_subreaper(True)  # a run's setsid escapees are reparented here, then killed
-    os.environ.pop("GRADER_SPAWN", None)
+    # Started before the parent knows its job: get ready (imports, patches) while it decides.
     import random  # noqa: F401  (every run seeds it)
-    from . import bootstrap, hooks, instrument, runtime
+    from . import bootstrap, hooks, runtime
 
     runtime.patch()
     hooks.install()
+    job = _read_line()
+    if job is None:  # the parent decided not to grade after all
+        return
+    _set_limits(job["limits"])
+    reaper.set_subreaper(True)  # a run's setsid escapees are reparented here, then killed
     if "multiprocessing" in job["source"] or "concurrent" in job["source"]:
         # Warm up what its runs will import, so each fork starts ready (patched on import).
         import multiprocessing.connection  # noqa: F401
         import multiprocessing.spawn  # noqa: F401
-    traced = job.get("trace", {}).keys()
-    codes = {}  # one code object per script path: __file__ must be the run's own copy
-    try:
-        tree = ast.parse(job["source"])
-        for script in job["scripts"]:
-            codes[script] = instrument.compile_submission(job["source"], script, traced)
-    except (SyntaxError, ValueError) as exc:
-        _report({"compile_error": f"{type(exc).__name__}: {exc}"})
-        return
-    # A traced function the program does not define (renamed, a bound method, a run() override)
-    # is traced as what the threads and processes run instead.
-    job["trace_bodies"] = sorted(set(traced) - instrument.defined_functions(tree))
+    # The parent compiled the instrumented program, one code object per script path (__file__
+    # must be the run's own copy): the child never needs the compiler.
+    codes = {script: marshal.loads(base64.b64decode(code)) for script, code in job.pop("codes").items()}
     job["close_fds"] = [0]
 
     gc.collect()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import builtins
 import io
 import os
+import sys
 
 from . import runtime
 
@@ -72,14 +73,12 @@ def patch() -> None:
     builtins.open = io.open = _open
     os.open = _os_open
     os.stat = _stat
-    try:  # Python 3.10: pathlib calls through an accessor bound when the class was made
+    if sys.version_info < (3, 11):  # pathlib calls through an accessor bound when the class was made
         import pathlib
         accessor = getattr(pathlib, "_NormalAccessor", None)
         if accessor is not None:
             accessor.open = staticmethod(_open)
             accessor.stat = staticmethod(_stat)
-    except ImportError:
-        pass
 
 
 def serve(path: str | None, name: str | None) -> None:

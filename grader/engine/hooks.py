@@ -12,7 +12,7 @@ import itertools
 import operator
 
 from . import runtime
-from .instrument import hook_name
+from .hooknames import hook_name
 from .recorder import value
 
 _MISSING = object()

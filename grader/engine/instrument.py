@@ -22,6 +22,8 @@ from __future__ import annotations
 import ast
 import operator
 
+from .hooknames import hook_name
+
 AUG_OPS = {
     ast.Add: "iadd", ast.Sub: "isub", ast.Mult: "imul", ast.Div: "itruediv",
     ast.FloorDiv: "ifloordiv", ast.Mod: "imod", ast.Pow: "ipow", ast.BitOr: "ior",
@@ -33,11 +35,6 @@ assert all(hasattr(operator, name) for name in AUG_OPS.values())
 # An expression a lambda cannot hold with the same meaning: an assignment expression would bind
 # inside the lambda, and await/yield are not allowed there at all.
 _NOT_IN_LAMBDA = (ast.NamedExpr, ast.Await, ast.Yield, ast.YieldFrom)
-
-
-def hook_name(hook: str) -> str:
-    """The builtin name the rewritten code calls for ``hook`` (``getitem`` -> ``__grader_getitem__``)."""
-    return f"__grader_{hook}__"
 
 
 def _name(hook: str) -> ast.Name:

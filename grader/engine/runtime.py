@@ -13,12 +13,10 @@ across a scheduling point by the standard library), threads started with ``_thre
 """
 from __future__ import annotations
 
-import importlib.abc
 import os as _os
 import sys
 import threading
 import time
-import traceback
 import types
 
 from . import real
@@ -274,6 +272,8 @@ def _excepthook(args) -> None:
 def report_exception(exc_type, exc, tb, header: str = "") -> None:
     """Record an uncaught exception and print it as Python would, showing the student's frames only."""
     record("exc", type=exc_type.__name__, msg=str(exc)[:300], tb=_student_tb(tb))
+    import traceback  # only when a program fails: a fortieth of the child's start-up otherwise
+
     frames = [f for f in traceback.extract_tb(tb) if f.filename == R.script]
     text = header
     if frames:
@@ -465,10 +465,10 @@ def _wrap_connection(cls) -> None:
 
 
 def _spawn_command_line(*args, **kwargs):
-    """A spawned child first installs the engine, then runs multiprocessing's own bootstrap."""
+    """A child spawned by a fresh interpreter first imports the engine (``grader.engine.spawned``)."""
     cmd = _orig["spawn_cmd"](*args, **kwargs)
     i = cmd.index("-c") + 1
-    cmd[i] = f"import grader.engine.spawned as _g; _g.start({_vnow()!r}); " + cmd[i]
+    cmd[i] = "import grader.engine.spawned; " + cmd[i]
     return cmd
 
 
@@ -479,9 +479,34 @@ def _patch_connection(module) -> None:
     module.time = types.SimpleNamespace(monotonic=real.monotonic, sleep=real.sleep, time=real.wall_time)
 
 
+_spawned = 0
+
+
+def _preparation_data(name):
+    """What a spawn child gets before the program: multiprocessing's, and the engine's config."""
+    global _spawned
+    data = _orig["prep"](name)
+    spawn_cfg = config.get("spawn")
+    if spawn_cfg and S is not None:
+        _spawned += 1
+        data["grader_engine"] = dict(spawn_cfg, now=_vnow(), n=_spawned)
+    return data
+
+
 def _patch_spawn(module) -> None:
     _orig["spawn_cmd"] = module.get_command_line
     module.get_command_line = _spawn_command_line
+    _orig["prep"] = module.get_preparation_data
+    module.get_preparation_data = _preparation_data
+
+
+def _patch_popen_spawn(module) -> None:
+    """The run's spawn children come from a zygote (see ``grader.engine.spawned``)."""
+    import multiprocessing.forkserver as forkserver
+    import multiprocessing.popen_forkserver as popen_forkserver
+
+    forkserver.set_forkserver_preload(["grader.engine.spawned"])
+    module.Popen = popen_forkserver.Popen
 
 
 def _patch_process(module) -> None:
@@ -526,8 +551,9 @@ def use_start_method(module) -> None:
         module.set_start_method(method, force=True)
 
 
-class _AfterImport(importlib.abc.Loader):
-    """Runs a module, then our patch of it."""
+class _AfterImport:
+    """Runs a module, then our patch of it (a loader; ``importlib.abc`` is not imported for it:
+    its import pulls in importlib.resources, a fifth of the child's start-up)."""
 
     def __init__(self, loader, then):
         self.loader, self.then = loader, then
@@ -540,12 +566,13 @@ class _AfterImport(importlib.abc.Loader):
         self.then(module)
 
 
-class _PatchOnImport(importlib.abc.MetaPathFinder):
+class _PatchOnImport:
     """multiprocessing is patched when (and only if) something imports it: most programs never
     do, and importing it costs a warm child more than the rest of the engine."""
 
     patches = {"multiprocessing": use_start_method, "multiprocessing.connection": _patch_connection,
                "multiprocessing.spawn": _patch_spawn, "multiprocessing.process": _patch_process,
+               "multiprocessing.popen_spawn_posix": _patch_popen_spawn,
                "multiprocessing.managers": _patch_managers, "concurrent.futures.thread": _patch_pool}
 
     def find_spec(self, name, path, target=None):

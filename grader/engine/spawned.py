@@ -1,16 +1,22 @@
-"""First code of a child started with the ``spawn`` method: installs the engine's runtime in it.
+"""First code of a child started the ``spawn`` way: installs the engine's runtime in it.
 
-``runtime`` rewrites multiprocessing's spawn command line to ``import`` this module and call
-``start`` before ``spawn_main``; the configuration travels in ``GRADER_SPAWN``. The child then
-re-imports the submission as ``__mp_main__`` exactly as multiprocessing does, from the file on
-disk and without instrumentation: what the checks need of a spawned child is that it runs on the
-virtual clock and that its output is captured, and a bare start keeps each of the 13 interpreters
-of a counter_pp run cheap.
+A ``spawn`` child starts from nothing: it re-imports the submission as ``__mp_main__`` (so a program
+without an ``if __name__ == "__main__":`` guard starts processes again, which multiprocessing
+refuses) and unpickles its ``Process`` (so a lambda or a local target cannot go). Those are what
+``spawn_safe`` judges. Starting 13 interpreters for that would cost most of a counter_pp grading,
+so a run's spawn children come from a zygote instead: multiprocessing's own fork server, started
+once per run as a fresh interpreter with nothing but this module imported, forks each child, and the
+child runs exactly what a spawned interpreter runs (``multiprocessing.spawn._main``: the same
+``prepare``, the same re-import of the main module with ``_inheriting`` set, the same unpickling).
+
+The run's engine configuration travels in the preparation data (``grader_engine``); importing
+this module makes ``spawn.prepare`` start the runtime from it before anything of the program runs.
+The submission is re-imported from the file on disk, without instrumentation: what the checks need
+of a spawned child is that it runs on the virtual clock and that its output is captured.
 """
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import random
 import sys
@@ -20,15 +26,16 @@ from .events import EXIT_LIMIT
 from .recorder import Capture, Recorder
 from .scheduler import Scheduler
 
+CONFIG_KEY = "grader_engine"
 
-def start(now: float = 0.0) -> None:
-    """Install the runtime in this spawned process; ``now`` is the parent's virtual time."""
-    cfg = json.loads(os.environ.pop("GRADER_SPAWN", None) or "null")
-    if not cfg:
-        return
+
+def start(cfg: dict) -> None:
+    """Install the runtime in this child; ``cfg`` is the parent run's, with its virtual ``now``."""
     runtime.patch()
+    now = float(cfg.get("now", 0.0))
     limits = cfg["limits"]
-    random.seed(f"{cfg['seed']}:{now}")
+    # Each child its own stream of random numbers, the same from run to run.
+    random.seed(f"{cfg['seed']}:{cfg.get('n', 0)}:{now}")
     sched = Scheduler(strategies.make("random", cfg["seed"]), timed=cfg["time_mode"] == "timed",
                       max_steps=limits["steps"], max_vtime=limits["virtual_seconds"] + now,
                       on_stop=lambda kind, detail: os._exit(EXIT_LIMIT))
@@ -41,3 +48,23 @@ def start(now: float = 0.0) -> None:
     sys.stderr = Capture(rec, "err", 2)
     atexit.register(rec.flush)
     rec.emit("proc", ppid=os.getppid(), method="spawn")
+
+
+def _install() -> None:
+    import multiprocessing.spawn as spawn
+
+    if getattr(spawn.prepare, "grader", False):
+        return
+    prepare = spawn.prepare
+
+    def prepare_with_engine(data):
+        cfg = data.pop(CONFIG_KEY, None) if isinstance(data, dict) else None
+        if cfg:
+            start(cfg)
+        return prepare(data)
+
+    prepare_with_engine.grader = True
+    spawn.prepare = prepare_with_engine
+
+
+_install()

@@ -1,7 +1,7 @@
 """Runs a submission's schedules in a child process and turns what it left into ``RunRecord``s.
 
-The parent never imports or executes the submission. It prepares a scratch tree, starts the
-engine's warm child (``grader.engine.child``) in a new session, and talks to it in rounds: a batch
+The parent never imports or executes the submission. It prepares a scratch tree, gives the
+engine's warm child (``engine_process``) its job, and talks to it in rounds: a batch
 of schedules goes down its stdin, one line per finished schedule comes back; the parent reads the
 events files of that batch, plans the race-directed schedules they call for (``grader.explore``)
 and sends those as the next batch, until nothing new is left or the budget is spent. A wall-clock
@@ -9,28 +9,24 @@ limit covers the whole conversation; past it the process group is killed.
 """
 from __future__ import annotations
 
+import ast
+import base64
 import dataclasses
-import json
+import marshal
 import os
-import select
-import signal
-import subprocess
-import sys
-import time
 from dataclasses import dataclass
-from pathlib import Path
 
+from ..engine import instrument
 from ..engine.events import decode_lines
 from ..exercises.catalog import Exercise, course, data_file
 from ..exercises.plan import data_variant
 from ..explore.directed import directions_for
 from ..verdicts.observation import RunRecord, Schedule
-from . import sandbox
+from .engine_process import EngineProcess
 from .workspace import Workspace, read_capped
 
 EVENTS_CAP = 64 << 20
 RAW_CAP = 256 << 10
-_PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 
 
 @dataclass
@@ -52,142 +48,75 @@ def cpu_count() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def child_env(home: Path) -> dict[str, str]:
-    """A clean environment: nothing of the user's Python settings reaches the submission."""
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(home),
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        "PYTHONHASHSEED": "0",
-        "PYTHONIOENCODING": "utf-8",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONPATH": _PACKAGE_PARENT,
-    }
-
-
-class _Child:
-    """The warm child, spoken to one JSON line at a time, within one overall deadline."""
-
-    def __init__(self, job: dict, root: Path, limit: float):
-        confinement = sandbox.confine(root, int(job["limits"]["processes"]))
-        job["reap"] = confinement.needs_reaper
-        self.confinement = confinement
-        self.err_path = root / "log" / "engine.err"
-        self.deadline = time.monotonic() + limit
-        self.timed_out = False
-        self._buffer = b""
-        with open(self.err_path, "wb") as err:
-            self.proc = subprocess.Popen(
-                # -S: no site-packages to scan at start (PYTHONPATH finds the engine); the engine
-                # puts back the site builtins a program may use (exit, quit).
-                confinement.command([sys.executable, "-S", "-X", "utf8", "-m", "grader.engine.child"]),
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
-                cwd=root, env=child_env(root), start_new_session=True,
-            )
-        self.send(job)
-
-    def send(self, obj: dict) -> bool:
-        try:
-            self.proc.stdin.write(json.dumps(obj).encode() + b"\n")
-            self.proc.stdin.flush()
-            return True
-        except (BrokenPipeError, OSError):
-            return False
-
-    def read(self) -> dict | None:
-        """The child's next line; None when it has gone (or the deadline passed)."""
-        fd = self.proc.stdout.fileno()
-        while b"\n" not in self._buffer:
-            left = self.deadline - time.monotonic()
-            if left <= 0:
-                self.timed_out = True
-                return None
-            ready, _, _ = select.select([fd], [], [], left)
-            if not ready:
-                continue
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                return None
-            self._buffer += chunk
-        line, self._buffer = self._buffer.split(b"\n", 1)
-        try:
-            return json.loads(line)
-        except ValueError:
-            return {}
-
-    def close(self) -> tuple[str, int]:
-        """End the conversation; returns the engine's stderr (tail) and its exit status."""
-        try:
-            self.proc.stdin.close()
-        except OSError:
-            pass
-        try:
-            self.proc.wait(timeout=max(0.1, min(5.0, self.deadline - time.monotonic())))
-        except subprocess.TimeoutExpired:
-            self.timed_out = True
-        finally:
-            _kill_group(self.proc.pid)  # nothing of the run may outlive it
-            self.confinement.kill_all()
-            self.proc.wait()
-        err, _ = read_capped(self.err_path, 1 << 20)
-        return err.decode("utf-8", "replace")[-4000:], self.proc.returncode
-
-
 def execute(exercise: Exercise, source: str, filename: str, schedules: list[Schedule],
-            base_seed: int, jobs: int | None = None) -> Execution:
+            base_seed: int, jobs: int | None = None, engine: EngineProcess | None = None) -> Execution:
     """Run the base ``schedules`` on ``source``, then the race-directed schedules their runs call
-    for (within each run group's ``directed`` budget); returns every observed run."""
+    for (within each run group's ``directed`` budget); returns every observed run.
+
+    ``engine``: a child started early (``EngineProcess()``), used and discarded here.
+    """
+    engine = engine or EngineProcess()
+    try:
+        return _execute(engine, exercise, source, filename, schedules, base_seed, jobs)
+    finally:
+        engine.discard()
+
+
+def _execute(engine: EngineProcess, exercise: Exercise, source: str, filename: str,
+             schedules: list[Schedule], base_seed: int, jobs: int | None) -> Execution:
     spec = course().data
     lines = data_file().read_text(encoding=spec.encoding).splitlines()
     header, records = lines[:spec.header_lines], spec.records(lines)
-    with Workspace.create(filename, spec) as ws:
-        for name in dict.fromkeys(s.variant for s in schedules):
-            ws.add_variant(name, header + data_variant(name, records, base_seed), source)
-        key = os.urandom(16)  # seals the engine's event lines: a program cannot append its own
+    ws = engine.workspace.prepare(filename, spec)
+    for name in dict.fromkeys(s.variant for s in schedules):
+        ws.add_variant(name, header + data_variant(name, records, base_seed), source)
+    key = os.urandom(16)  # seals the engine's event lines: a program cannot append its own
+    try:
         job = _job(exercise, source, ws, jobs or cpu_count())
-        job["key"] = key.hex()
-        child = _Child(job, ws.root, exercise.limits["total_seconds"])
-        explorer = _Explorer(exercise, len(schedules))
-        runs: list[RunRecord] = []
-        compile_error = None
-        batch = list(schedules)
-        planned = len(batch)
-        missing: list[Schedule] = []
-        while batch:
-            by_index = {s.index: s for s in batch}
-            child.send({"schedules": [_spec(s, ws) for s in batch]})
-            finished: list[RunRecord] = []
-            stopped = gone = False
-            while True:
-                line = child.read()
-                if line is None:
-                    gone = True
-                    break
-                if "compile_error" in line:
-                    compile_error = line["compile_error"]
-                    gone = True
-                    break
-                if "batch" in line:
-                    stopped = bool(line.get("stopped"))
-                    break
-                if line.get("index") in by_index:
-                    finished.append(_record(by_index.pop(line["index"]), ws, line, key))
-            runs.extend(finished)
-            if gone:
-                missing = sorted(by_index.values(), key=lambda s: s.index)
+    except (SyntaxError, ValueError) as exc:
+        return Execution([], f"{type(exc).__name__}: {exc}")
+    job["key"] = key.hex()
+    engine.begin(job, exercise.limits["total_seconds"])
+    explorer = _Explorer(exercise, len(schedules))
+    runs: list[RunRecord] = []
+    compile_error = None
+    batch = list(schedules)
+    planned = len(batch)
+    missing: list[Schedule] = []
+    while batch:
+        by_index = {s.index: s for s in batch}
+        engine.send({"schedules": [_spec(s, ws) for s in batch]})
+        finished: list[RunRecord] = []
+        stopped = gone = False
+        while True:
+            line = engine.read()
+            if line is None:
+                gone = True
                 break
-            if stopped:
+            if "compile_error" in line:
+                compile_error = line["compile_error"]
+                gone = True
                 break
-            batch = explorer.next_batch(finished)
-            planned += len(batch)
-        err, status = child.close()
-        # The program killed the process that ran it: its fault, not the grader's.
-        runner_killed = (status != 0 and not child.timed_out and compile_error is None and missing
-                         and "Traceback (most recent call last)" not in err)
-        if runner_killed:
-            runs.append(_record(missing[0], ws, {"exit": None, "signal": None, "timed_out": False,
-                                                 "wall": 0.0}, key, runner_killed=True))
+            if "batch" in line:
+                stopped = bool(line.get("stopped"))
+                break
+            if line.get("index") in by_index:
+                finished.append(_record(by_index.pop(line["index"]), ws, line, key))
+        runs.extend(finished)
+        if gone:
+            missing = sorted(by_index.values(), key=lambda s: s.index)
+            break
+        if stopped:
+            break
+        batch = explorer.next_batch(finished)
+        planned += len(batch)
+    err, status = engine.close()
+    # The program killed the process that ran it: its fault, not the grader's.
+    runner_killed = (status != 0 and not engine.timed_out and compile_error is None and missing
+                     and "Traceback (most recent call last)" not in err)
+    if runner_killed:
+        runs.append(_record(missing[0], ws, {"exit": None, "signal": None, "timed_out": False,
+                                             "wall": 0.0}, key, runner_killed=True))
     engine_error = None
     if not runs and compile_error is None:
         engine_error = (err.strip().splitlines() or ["the engine stopped without a report"])[-1]
@@ -225,14 +154,26 @@ class _Explorer:
 
 
 def _job(exercise: Exercise, source: str, ws: Workspace, jobs: int) -> dict:
+    """The child's job; the instrumented program is compiled here (one code object per script path,
+    so that ``__file__`` is each run's own copy) and travels marshalled, the same interpreter on
+    both sides. Raises SyntaxError/ValueError as ``compile`` does."""
+    traced = set(exercise.trace)
+    codes = {}
+    for variant in ws.variants:
+        script = str(ws.script(variant))
+        code = instrument.compile_submission(source, script, traced)
+        codes[script] = base64.b64encode(marshal.dumps(code)).decode("ascii")
     return {
         "source": source,
+        "codes": codes,
         "limits": exercise.limits,
         "trace": exercise.trace,
+        # A traced function the program does not define (renamed, a bound method, a run()
+        # override) is traced as what its threads and processes run instead.
+        "trace_bodies": sorted(traced - instrument.defined_functions(ast.parse(source))),
         "pct_depth": exercise.pct_depth,
         "pct_horizon": exercise.pct_horizon,
         "jobs": jobs,
-        "scripts": [str(ws.script(v)) for v in ws.variants],
         "data": {"file": ws.spec.file},
     }
 
@@ -246,13 +187,6 @@ def _spec(s: Schedule, ws: Workspace) -> dict:
         "data": str(ws.data(s.variant)),
         "events": str(ws.events(s.index)), "raw": str(ws.raw(s.index)),
     }
-
-
-def _kill_group(pgid: int) -> None:
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _trusted(events: list[dict], schedule: Schedule) -> tuple[list[dict], int]:

@@ -5,9 +5,10 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..exercises.catalog import DataSpec
-
+if TYPE_CHECKING:  # only a type here: importing the catalog (and YAML) would slow an early start
+    from ..exercises.catalog import DataSpec
 
 
 @dataclass
@@ -15,19 +16,25 @@ class Workspace:
     """A private temporary tree: ``work/<variant>/`` per data variant, ``log/`` for the events.
 
     The submission sees only its ``work/<variant>`` directory as its working directory; the events
-    and raw output files live beside it, written by the engine.
+    and raw output files live beside it, written by the engine. The tree exists before the
+    submission is known (the engine's child starts early, confined to it); ``prepare`` names the
+    script and the data.
     """
 
     root: Path
-    script_name: str
-    spec: DataSpec
+    script_name: str = ""
+    spec: "DataSpec | None" = None
     variants: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
-    def create(cls, script_name: str, spec: DataSpec) -> "Workspace":
+    def new(cls) -> "Workspace":
         root = Path(tempfile.mkdtemp(prefix="grader-"))
         (root / "log").mkdir()
-        return cls(root, script_name, spec)
+        return cls(root)
+
+    def prepare(self, script_name: str, spec: "DataSpec") -> "Workspace":
+        self.script_name, self.spec = script_name, spec
+        return self
 
     def add_variant(self, name: str, lines: list[str], source: str) -> Path:
         """A working directory holding the data ``lines`` where the slides put them, and the source."""
@@ -58,12 +65,6 @@ class Workspace:
 
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
-
-    def __enter__(self) -> "Workspace":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
 
 
 def read_capped(path: Path, cap: int) -> tuple[bytes, bool]:

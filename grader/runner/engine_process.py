@@ -1,0 +1,133 @@
+"""The engine's warm child process (``grader.engine.child``), started early and spoken to in lines.
+
+It is started before the submission is even read: its interpreter start and imports (the larger
+part of grading one file) then overlap the parent's own. It waits for its job on stdin, so nothing
+of the student's runs before the parent has decided to grade. Cheap to import on purpose: only
+the sandbox and the scratch tree, no catalog, no YAML.
+"""
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from . import sandbox
+from .workspace import Workspace, read_capped
+
+_PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
+_EARLY_PROCESS_CAP = 256  # the default limit, until the exercise's own is known
+
+
+def child_env(home: Path) -> dict[str, str]:
+    """A clean environment: nothing of the user's Python settings reaches the submission."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "PYTHONIOENCODING": "utf-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONPATH": _PACKAGE_PARENT,
+    }
+
+
+class EngineProcess:
+    """The warm child in its own scratch tree, confined; one JSON object per line each way."""
+
+    def __init__(self) -> None:
+        self.workspace = Workspace.new()
+        root = self.workspace.root
+        self.confinement = sandbox.confine(root, _EARLY_PROCESS_CAP)
+        self.err_path = root / "log" / "engine.err"
+        self.deadline = float("inf")
+        self.timed_out = False
+        self._buffer = b""
+        self._closed = False
+        with open(self.err_path, "wb") as err:
+            self.proc = subprocess.Popen(
+                # -S: no site-packages to scan at start (PYTHONPATH finds the engine); the engine
+                # puts back the site builtins a program may use (exit, quit).
+                self.confinement.command([sys.executable, "-S", "-X", "utf8", "-c",
+                                          "from grader.engine.child import main; main()"]),
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
+                cwd=root, env=child_env(root), start_new_session=True,
+            )
+
+    def begin(self, job: dict, limit: float) -> None:
+        """Hand the child its job; ``limit`` seconds of wall time from now cover everything."""
+        job["reap"] = self.confinement.needs_reaper
+        cap = int(job["limits"]["processes"])
+        if self.confinement.cgroup is not None and cap != _EARLY_PROCESS_CAP:
+            try:
+                (self.confinement.cgroup / "pids.max").write_text(str(cap))
+            except OSError:
+                pass
+        self.deadline = time.monotonic() + limit
+        self.send(job)
+
+    def send(self, obj: dict) -> bool:
+        try:
+            self.proc.stdin.write(json.dumps(obj).encode() + b"\n")
+            self.proc.stdin.flush()
+            return True
+        except (BrokenPipeError, OSError):
+            return False
+
+    def read(self) -> dict | None:
+        """The child's next line; None when it has gone (or the deadline passed)."""
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._buffer:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                self.timed_out = True
+                return None
+            ready, _, _ = select.select([fd], [], [], min(left, 3600))
+            if not ready:
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return None
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        try:
+            return json.loads(line)
+        except ValueError:
+            return {}
+
+    def close(self) -> tuple[str, int]:
+        """End the conversation and every process of the run; returns the engine's stderr (tail)
+        and its exit status. The scratch tree stays until ``remove``."""
+        if not self._closed:
+            self._closed = True
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
+            try:
+                self.proc.wait(timeout=max(0.1, min(5.0, self.deadline - time.monotonic())))
+            except subprocess.TimeoutExpired:
+                self.timed_out = True
+            finally:
+                _kill_group(self.proc.pid)  # nothing of the run may outlive it
+                self.confinement.kill_all()
+                self.proc.wait()
+        err, _ = read_capped(self.err_path, 1 << 20)
+        return err.decode("utf-8", "replace")[-4000:], self.proc.returncode
+
+    def discard(self) -> None:
+        """Stop the child and remove its scratch tree (also when it was never given a job)."""
+        self.close()
+        self.workspace.remove()
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
