@@ -4,12 +4,13 @@ The single-file command, the pytest plugin and batch grading all go through ``gr
 """
 from __future__ import annotations
 
+import posixpath
 import shlex
 import time
 from datetime import datetime, timezone
 
 from .exercises import plan
-from .exercises.catalog import Exercise
+from .exercises.catalog import Exercise, course
 from .model import CheckResult, Failure, GradeResult, Msg, Note
 from .runner.engine_process import EngineProcess
 from .runner.launcher import execute
@@ -51,7 +52,7 @@ def observe(submission: Submission, exercise: Exercise, seed: int, jobs: int | N
     if execution.engine_error:
         return None, execution.engine_error, None
     obs = Observation(exercise=exercise.id, source=submission.source, filename=submission.filename,
-                      runs=execution.runs, base_seed=seed, replay=replay)
+                      runs=execution.runs, base_seed=seed, replay=replay, planned=execution.planned)
     return obs, None, None
 
 
@@ -76,7 +77,9 @@ def grade_submission(submission: Submission, exercise: Exercise, seed: int = 1, 
         checks = judge(exercise, obs)
         first = min(obs.runs, key=lambda r: r.schedule.index, default=None)
         output = first.all_output() if first is not None else ""
-        notes.extend(_run_notes(exercise, len(obs.runs)))
+        notes.extend(_run_notes(obs))
+        notes.extend(_data_notes(obs))
+        notes.extend(Note(Msg(f"{c.id}: {m.ja}", f"{c.id}: {m.en}")) for c in checks for m in c.notes)
     return GradeResult(
         exercise=exercise.id, exercise_title=exercise.title, submission=submission.path,
         checks=tuple(checks), seed=seed, seconds=time.perf_counter() - t0, timestamp=stamp,
@@ -85,15 +88,49 @@ def grade_submission(submission: Submission, exercise: Exercise, seed: int = 1, 
     )
 
 
-def _run_notes(exercise: Exercise, ran: int) -> list[Note]:
-    planned = sum(g.schedules for g in exercise.groups)
-    notes = [Note(Msg(
-        f"{ran} 通りのスケジュールで実行しました（sleep は仮想時間: 実際には待ちません）。",
-        f"ran under {ran} schedules (sleeps use a virtual clock: no real waiting).",
-    ))]
-    if ran < planned:
+def _run_notes(obs: Observation) -> list[Note]:
+    ran = len(obs.runs)
+    directed = sum(1 for r in obs.runs if r.schedule.directions)
+    seeded = ran - directed
+    if directed:
+        notes = [Note(Msg(
+            f"{ran} 通りのスケジュールで実行しました: シードで決めた {seeded} 通りと、そこで見つかった競合"
+            f"（同じキーへのロックなしの読み書き）を1つずつ逆の順に実行した {directed} 通り"
+            "（sleep は仮想時間: 実際には待ちません）。",
+            f"ran under {ran} schedules: {seeded} chosen by the seed and {directed} race-directed ones, each "
+            "turning around one race those showed (two threads touching one key with no common lock); "
+            "sleeps use a virtual clock: no real waiting."))]
+    else:
+        notes = [Note(Msg(
+            f"{ran} 通りのスケジュールで実行しました（sleep は仮想時間: 実際には待ちません）。",
+            f"ran under {ran} schedules (sleeps use a virtual clock: no real waiting)."))]
+    if ran < obs.planned:
         notes.append(Note(Msg(
-            f"予定の {planned} 通りのうち {ran} 通りで打ち切りました（止まらない・出力が多すぎる実行は繰り返しません）。",
-            f"stopped after {ran} of {planned} planned schedules (a run that hangs or floods is not repeated).",
+            f"予定の {obs.planned} 通りのうち {ran} 通りで打ち切りました（止まらない・出力が多すぎる実行は繰り返しません）。",
+            f"stopped after {ran} of {obs.planned} planned schedules (a run that hangs or floods is not repeated).",
         )))
     return notes
+
+
+def _data_notes(obs: Observation) -> list[Note]:
+    """Where the program looked for the course data, when that is not where the slides look."""
+    data = course().data
+    usual = {posixpath.normpath(p) for p in data.slide_paths}
+    paths: list[str] = []
+    for run in obs.runs:
+        for e in run.of("data", process=None):
+            rel = e.get("rel")
+            if rel is not None and posixpath.normpath(rel) in usual:
+                continue
+            path = e.get("path", "")
+            if path not in paths:
+                paths.append(path)
+    if not paths:
+        return []
+    shown = ", ".join(paths[:3]) + ("…" if len(paths) > 3 else "")
+    slide = data.slide_paths[0]
+    return [Note(Msg(
+        f"データファイルを {shown} として開いています。採点では授業のデータを渡しましたが、"
+        f"スライドのとおり {slide} （lec11 フォルダの外から実行）で開くと、誰の環境でも同じように動きます。",
+        f"the program opens the data as {shown}; the grader served it the course data there, but "
+        f"opening it as the slides do, {slide} (run from the folder above lec11/), works the same on every machine."))]

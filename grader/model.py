@@ -149,6 +149,9 @@ class CheckResult:
     """Time spent judging this check (the shared program runs are counted in ``runs``)."""
     error: bool = False
     """The grader itself failed on this check (JUnit ``<error>``), not the student."""
+    notes: tuple[Msg, ...] = ()
+    """What the student should know about how the check judged (a shape it could not judge
+    everywhere, how it judged a pool...): never a reason to fail."""
 
 
 @dataclass(frozen=True)

@@ -142,7 +142,7 @@ def check_concurrent(obs):
                              "start all 5 threads, then print(\"start\")"),
                 observed=Msg("後から開始: " + ", ".join(e["cn"] for e in late), "started later: " + ", ".join(e["cn"] for e in late)),
                 where=where(run, start.get("ln")))
-        assert_started_before_joined(run)
+        assert_started_before_joined(run, "fizz_buzz")
 
 
 def check_result(obs):

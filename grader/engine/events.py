@@ -37,7 +37,8 @@ Kinds and their own fields:
 ``deadlock``  nothing can run: ``blocked`` = list of {th, tn, on, ln}
 ``limit``     a budget ran out: ``what`` (output, steps, vtime), ``detail``
 ``exit``      the process is about to exit: ``code``
-``data``      the program opened the course data by this ``path`` (first time for each path)
+``data``      the program opened the course data by this ``path`` (first time for each path); ``rel``:
+              that path relative to the working directory, when it lies inside it
 
 Object ids (``obj``) are small integers in order of first appearance within a process, so two
 runs of the same schedule write byte-identical files.

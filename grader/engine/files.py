@@ -41,7 +41,12 @@ def _target(path) -> str | None:
         return None
     if text not in _seen:
         _seen.add(text)
-        runtime.record("data", path=text[:300])
+        fields = {"path": text[:300]}
+        if "\\" not in text:  # where it lies in the working directory, when it does
+            rel = os.path.relpath(os.path.abspath(text))
+            if not rel.startswith(".."):
+                fields["rel"] = rel
+        runtime.record("data", **fields)
     return _served
 
 

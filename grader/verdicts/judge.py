@@ -3,7 +3,8 @@
 A check ``check_<id>(obs)`` gets the observation narrowed to the runs it judges: for ``runs`` (and
 a check whose YAML says ``failed_runs: true``) every run of its groups; for the others only the
 runs that ended normally (a crash is ``runs``'s concern). When none did, the check is a failure
-saying it could not be judged, never a skip.
+saying it could not be judged, never a skip. A check that passes may return a ``Msg`` (or a tuple
+of them): notes on how it judged, shown to the student.
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ def judge_one(spec: CheckSpec, fn, obs: Observation) -> CheckResult:
     t0 = time.perf_counter()
     failure: Failure | None = None
     error = False
+    notes: tuple[Msg, ...] = ()
     narrowed = _narrow(obs, spec)
     if narrowed is None:
         failure = Failure(summary=NOT_JUDGED)
@@ -45,7 +47,8 @@ def judge_one(spec: CheckSpec, fn, obs: Observation) -> CheckResult:
                                       f"grader error: check_{spec.id} is missing"))
     else:
         try:
-            fn(narrowed)
+            said = fn(narrowed)
+            notes = (said,) if isinstance(said, Msg) else tuple(m for m in said or () if isinstance(m, Msg))
         except AssertionError as exc:
             failure = _as_failure(exc)
         except Exception as exc:  # the grader's own fault: reported as an error, not the student's
@@ -58,6 +61,7 @@ def judge_one(spec: CheckSpec, fn, obs: Observation) -> CheckResult:
     return CheckResult(
         id=spec.id, title=spec.title, points=spec.points if passed else 0.0, max_points=spec.points,
         passed=passed, failure=failure, seconds=time.perf_counter() - t0, error=error,
+        notes=notes if passed else (),
     )
 
 

@@ -119,6 +119,8 @@ class Observation:
     base_seed: int = 1
     replay: str = ""
     """The command that reproduces this observation (``grade FILE --seed N``)."""
+    planned: int = 0
+    """Schedules that were to run, the race-directed ones included (fewer ran after a hang)."""
 
     def group(self, *names: str) -> list[RunRecord]:
         """Runs of these run groups (all runs when no name is given)."""
