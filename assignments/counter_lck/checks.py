@@ -7,14 +7,13 @@ import dataclasses
 from grader.model import Msg
 from grader.verdicts.analysis import lock_verdict
 from grader.verdicts.common import check_runs  # noqa: F401  (the shared `runs` check)
-from grader.verdicts.kit import (assert_exact_tally, assert_one_thread_per_call,
+from grader.verdicts.kit import (assert_exact_tallies, assert_one_thread_per_call,
                                  assert_printed_after_all_ended, assert_started_before_joined, where)
 
 
 def check_tally(obs):
     """The printed 集計結果 is exact on every explored schedule and on hidden data."""
-    for run in obs.runs:
-        assert_exact_tally(run)
+    assert_exact_tallies(obs.runs)
 
 
 def check_lock(obs):

@@ -4,7 +4,7 @@ import ast
 from grader.model import Failure, Msg
 from grader.verdicts.analysis import calls
 from grader.verdicts.common import check_runs, run_label, why_not_normal  # noqa: F401
-from grader.verdicts.kit import assert_exact_tally
+from grader.verdicts.kit import assert_exact_tallies
 
 DICTS = ("dict", "defaultdict", "Counter", "OrderedDict")
 
@@ -15,8 +15,7 @@ def _calls(run):
 
 def check_tally(obs):
     """集計結果 is exact on every run and on hidden data."""
-    for run in obs.runs:
-        assert_exact_tally(run)
+    assert_exact_tallies(obs.runs)
 
 
 def check_processes(obs):
@@ -92,4 +91,4 @@ def check_spawn_safe(obs):
             assert False, Failure(summary=Msg("spawn 方式で正常に終了しません: " + base.summary.ja,
                                               "does not run normally under spawn: " + base.summary.en),
                                   expected=base.expected, observed=base.observed, where=base.where, trace=base.trace)
-        assert_exact_tally(run)
+        assert_exact_tallies([run])

@@ -2,7 +2,7 @@
 from grader.model import Failure, Msg
 from grader.verdicts.analysis import expected_tally, final_dict_state, peak_inside, sync_objects
 from grader.verdicts.common import check_runs, run_label  # noqa: F401  (the shared `runs` check)
-from grader.verdicts.kit import assert_exact_tally, fmt_dict, no_tally_failure, printed_tally, where
+from grader.verdicts.kit import assert_exact_tallies, fmt_dict, no_tally_failure, printed_tally, where
 
 LIMIT = 2
 EXPECTED_INSIDE = Msg("辞書を読んでから書き込むまでの区間に、同時に入るのは最大2スレッド（Semaphore(2)）",
@@ -44,8 +44,7 @@ def check_semaphore(obs):
 
 def check_exact_with_one(obs):
     """With every Semaphore made Semaphore(1), the tally is exact."""
-    for run in obs.runs:
-        assert_exact_tally(run)
+    assert_exact_tallies(obs.runs)
 
 
 def check_tally(obs):

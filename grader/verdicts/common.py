@@ -32,8 +32,12 @@ def run_label(run: RunRecord) -> Msg:
     for key, value in s.options:
         extra_j += f", {key}={value}"
         extra_e += f", {key}={value}"
-    return Msg(f"スケジュール #{s.index}（{s.strategy}, {mj}, {vj}{extra_j}）",
-               f"schedule #{s.index} ({s.strategy}, {me}, {ve}{extra_e})")
+    how_j, how_e = s.strategy, s.strategy
+    if s.directions:
+        how_j = f"#{s.origin} の競合の順序を逆にした実行"
+        how_e = f"race-directed from #{s.origin}"
+    return Msg(f"スケジュール #{s.index}（{how_j}, {mj}, {vj}{extra_j}）",
+               f"schedule #{s.index} ({how_e}, {me}, {ve}{extra_e})")
 
 
 def line_ref(ln) -> Msg:

@@ -7,7 +7,7 @@ Positions (``at``, ``read_at``...) are indexes in that list, which is the global
 """
 from .dicts import RMW, final_dict_state, rmw_windows, shared_dicts
 from .holds import Hold, held_locks, sync_objects
-from .races import LostUpdate, Step, describe_lost_update, describe_step, lost_updates
+from .races import LostUpdate, Step, describe_lost_update, describe_step, lost_updates, simplest, simplest_loss
 from .sync import EXPECTED_LOCK, LockVerdict, lock_verdict, peak_inside, semaphore_holders_peak
 from .tally import expected_tally, find_tally, parse_printed_dict
 from .threads import Call, ThreadSpan, all_started_before, calls, first_join_n, thread_timeline
@@ -17,5 +17,6 @@ __all__ = [
     "all_started_before", "calls", "describe_lost_update", "describe_step", "expected_tally",
     "final_dict_state", "find_tally", "first_join_n", "held_locks", "lock_verdict", "lost_updates",
     "parse_printed_dict", "peak_inside", "rmw_windows", "semaphore_holders_peak", "shared_dicts",
+    "simplest", "simplest_loss",
     "sync_objects", "thread_timeline",
 ]

@@ -27,12 +27,14 @@ class Step:
     ln: int | None
     missing: bool = False
     """A read of an absent key that got a default (``defaultdict``, ``dict.get``)."""
+    via: str | None = None
+    """How a read was made: ``[]`` (``d[k]``), ``in`` (a check) or ``get``."""
 
     @classmethod
     def of(cls, at: int, e: dict) -> "Step":
         p, th = tid(e)
         return cls(at, e.get("n"), p, th, thread_label(e), e["k"], e.get("key"), e.get("val"),
-                   e.get("ln"), bool(e.get("missing")))
+                   e.get("ln"), bool(e.get("missing")), e.get("op"))
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,16 @@ class LostUpdate:
     @property
     def thread(self) -> str:
         return self.write.tn
+
+    @property
+    def switches(self) -> int:
+        """Thread switches along ``steps``: how hard the interleaving is to follow."""
+        return sum(1 for a, b in zip(self.steps, self.steps[1:]) if (a.proc, a.th) != (b.proc, b.th))
+
+    @property
+    def split_check(self) -> bool:
+        """The overwriting write was based on a check (``if k not in d: d[k] = 0``), not a read."""
+        return self.read.via == "in"
 
     @property
     def lost_threads(self) -> tuple[str, ...]:
@@ -108,6 +120,25 @@ def lost_updates(events: Sequence[dict]) -> list[LostUpdate]:
     return out
 
 
+def simplest(lu: LostUpdate) -> LostUpdate:
+    """``lu`` told with one lost write only, the one whose steps need the fewest thread switches:
+    the two reads (or the check), the two writes, nothing else."""
+    best = None
+    for w, r in zip(lu.lost, lu.lost_reads):
+        steps = tuple(sorted({lu.read, lu.write, w} | ({r} if r is not None else set()), key=lambda s: s.at))
+        one = LostUpdate(lu.proc, lu.obj, lu.key, lu.read, lu.write, (w,), (r,), steps)
+        rank = (one.switches, len(steps), w.at)
+        if best is None or rank < best[0]:
+            best = (rank, one)
+    return best[1] if best is not None else lu
+
+
+def simplest_loss(events: Sequence[dict]) -> LostUpdate | None:
+    """Of a run's lost updates, the one told with the fewest thread switches (then the earliest)."""
+    found = [simplest(lu) for lu in lost_updates(events)]
+    return min(found, key=lambda lu: (lu.switches, len(lu.steps), lu.write.at), default=None)
+
+
 _EN_NUMBERS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight",
                9: "nine", 10: "ten"}
 
@@ -115,6 +146,12 @@ _EN_NUMBERS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven",
 def describe_step(step: Step) -> Msg:
     """``Thread-3 (counter) read くさ = 1 (line 19)`` / ``Thread-3 (counter) が くさ = 1 を読む (19行目)``."""
     key, val, line = fmt(step.key), fmt(step.val), at_line(step.ln)
+    if step.op == "read" and step.via == "in":
+        if step.missing:
+            return Msg(f"{step.tn} が {key} は辞書にないと確かめる{line.ja}",
+                       f"{step.tn} checked: {key} not in the dict{line.en}")
+        return Msg(f"{step.tn} が {key} は辞書にある（= {val}）と確かめる{line.ja}",
+                   f"{step.tn} checked: {key} in the dict (= {val}){line.en}")
     if step.op == "read":
         missing = Msg("（キーがまだなく既定値）", " (not in the dict yet: the default)") if step.missing else Msg("", "")
         return Msg(f"{step.tn} が {key} = {val} を読む{missing.ja}{line.ja}",
@@ -133,6 +170,16 @@ def describe_lost_update(lu: LostUpdate) -> tuple[Msg, tuple[Msg, ...]]:
     n_lost = len(lu.lost)
     lost_en = f"{en_count(n_lost, 'update')} {'was' if n_lost == 1 else 'were'} lost"
     lost_ja = f"更新が{n_lost}回失われました"
+    if lu.split_check:
+        others, wrote = lu.lost_threads, lu.lost[-1]
+        summary = Msg(
+            f"{lost_ja}: {lu.read.tn} が {key} が辞書にないことを確かめてから書き込むまでの間に"
+            f" {'、'.join(others)} が {key}={fmt(wrote.val)} を書き込み、{lu.read.tn} の {key}={fmt(lu.write.val)}"
+            " がそれを上書きしました（確認と書き込みが分かれていて、その間に他のスレッドが入れます）",
+            f"{lost_en}: {lu.read.tn} checked that {key} was not in the dict, then {_en_list(others)} wrote"
+            f" {key}={fmt(wrote.val)} before {lu.read.tn} wrote {key}={fmt(lu.write.val)} over it"
+            " (the check and the write were split: another thread got in between)")
+        return summary, _trace(lu)
     same_value = [lu.read.tn]
     for r in lu.lost_reads:
         if r is not None and r.val == lu.read.val and r.tn not in same_value:
@@ -151,6 +198,10 @@ def describe_lost_update(lu: LostUpdate) -> tuple[Msg, tuple[Msg, ...]]:
             f" {'、'.join(others)} が {key}={fmt(wrote.val)} を書き込み、それが上書きされました",
             f"{lost_en}: {lu.read.tn} read {key}={val}, then {_en_list(others)} wrote"
             f" {key}={fmt(wrote.val)} before {lu.read.tn} wrote over it")
+    return summary, _trace(lu)
+
+
+def _trace(lu: LostUpdate) -> tuple[Msg, ...]:
     trace = [describe_step(s) for s in lu.steps]
     names = lu.lost_threads
     if len(names) == 1:
@@ -159,7 +210,7 @@ def describe_lost_update(lu: LostUpdate) -> tuple[Msg, tuple[Msg, ...]]:
         tail = Msg(f" — {'、'.join(names)} の更新が失われた", f" — the updates of {_en_list(names)} are lost")
     last = trace[-1]
     trace[-1] = Msg(last.ja + tail.ja, last.en + tail.en)
-    return summary, tuple(trace)
+    return tuple(trace)
 
 
 def _en_list(names: Sequence[str]) -> str:
