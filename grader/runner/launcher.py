@@ -21,12 +21,14 @@ from ..engine.events import decode_lines
 from ..exercises.catalog import Exercise, course, data_file
 from ..exercises.plan import data_variant
 from ..explore.directed import directions_for
+from ..verdicts.analysis import simplest_loss
 from ..verdicts.observation import RunRecord, Schedule
 from .engine_process import EngineProcess
 from .workspace import Workspace, read_capped
 
 EVENTS_CAP = 64 << 20
 RAW_CAP = 256 << 10
+SIMPLEST_LOSS = 2  # thread switches in "A reads, B reads, B writes, A writes"
 
 
 @dataclass
@@ -77,7 +79,7 @@ def _execute(engine: EngineProcess, exercise: Exercise, source: str, filename: s
         return Execution([], f"{type(exc).__name__}: {exc}")
     job["key"] = key.hex()
     engine.begin(job, exercise.limits["total_seconds"])
-    explorer = _Explorer(exercise, len(schedules))
+    explorer = _Explorer(exercise, len(schedules), 2 * (jobs or cpu_count()))
     runs: list[RunRecord] = []
     compile_error = None
     batch = list(schedules)
@@ -125,31 +127,49 @@ def _execute(engine: EngineProcess, exercise: Exercise, source: str, filename: s
 
 
 class _Explorer:
-    """Plans the directed schedules of each round from the runs of the last one."""
+    """Plans the directed schedules of each round from the runs of the last one.
 
-    def __init__(self, exercise: Exercise, first_index: int):
+    Candidates wait in a queue, the races of earlier runs first; each round takes a few of them
+    (enough to keep the cores busy), so that a group stops being explored as soon as one of its
+    runs has lost an update in the simplest way there is (two threads read, both write: two thread
+    switches): its tally already fails, and no other schedule could explain the loss more plainly.
+    """
+
+    def __init__(self, exercise: Exercise, first_index: int, per_round: int):
         self.budget = {g.name: g.directed for g in exercise.groups}
         self.rounds = {g.name: g.rounds for g in exercise.groups}
+        self.per_round = max(1, per_round)
         self.next_index = first_index
         self.tried: set = set()
+        self.queue: list[tuple[Schedule, object]] = []
 
     def next_batch(self, finished: list[RunRecord]) -> list[Schedule]:
-        out: list[Schedule] = []
         for run in sorted(finished, key=lambda r: r.schedule.index):
             s = run.schedule
-            if self.budget.get(s.group, 0) <= 0 or len(s.directions) >= self.rounds.get(s.group, 0):
+            if self.budget.get(s.group, 0) <= 0:
+                continue
+            loss = simplest_loss(run.events)
+            if loss is not None and loss.evident and loss.switches <= SIMPLEST_LOSS:
+                self.budget[s.group] = 0
+                continue
+            if len(s.directions) >= self.rounds.get(s.group, 0):
                 continue
             if run.timed_out or run.stop_event is not None:
                 continue  # a hang or a deadlock is judged as it is; its prefix is no base to build on
-            scope = (s.group, s.time_mode)
-            for key, d in directions_for(run.events, s.directions, self.tried, scope):
-                if self.budget[s.group] <= 0:
-                    break
+            for key, d in directions_for(run.events, s.directions, self.tried, (s.group, s.time_mode)):
                 self.tried.add(key)
+                self.queue.append((s, d))
+        out: list[Schedule] = []
+        rest = []
+        for s, d in self.queue:
+            if len(out) < self.per_round and self.budget.get(s.group, 0) > 0:
                 self.budget[s.group] -= 1
                 out.append(dataclasses.replace(s, index=self.next_index, directions=s.directions + (d,),
                                                origin=s.index))
                 self.next_index += 1
+            elif self.budget.get(s.group, 0) > 0:
+                rest.append((s, d))
+        self.queue = rest
         return out
 
 

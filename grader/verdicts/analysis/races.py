@@ -69,6 +69,20 @@ class LostUpdate:
         return sum(1 for a, b in zip(self.steps, self.steps[1:]) if (a.proc, a.th) != (b.proc, b.th))
 
     @property
+    def evident(self) -> bool:
+        """The overwritten write certainly counted: it wrote another value than the one written
+        over it, or both threads computed the same new value from the same value they read (two
+        increments from one base). Not evident: two threads that found a key missing both set it
+        to the same start value, which loses nothing when each goes on to update it."""
+        for w, r in zip(self.lost, self.lost_reads):
+            if w.val != self.write.val:
+                return True
+            if (r is not None and "in" not in (r.via, self.read.via) and r.val == self.read.val
+                    and self.write.val != self.read.val):
+                return True
+        return False
+
+    @property
     def split_check(self) -> bool:
         """The overwriting write was based on a check (``if k not in d: d[k] = 0``), not a read."""
         return self.read.via == "in"
@@ -127,16 +141,17 @@ def simplest(lu: LostUpdate) -> LostUpdate:
     for w, r in zip(lu.lost, lu.lost_reads):
         steps = tuple(sorted({lu.read, lu.write, w} | ({r} if r is not None else set()), key=lambda s: s.at))
         one = LostUpdate(lu.proc, lu.obj, lu.key, lu.read, lu.write, (w,), (r,), steps)
-        rank = (one.switches, len(steps), w.at)
+        rank = (not one.evident, one.switches, len(steps), w.at)
         if best is None or rank < best[0]:
             best = (rank, one)
     return best[1] if best is not None else lu
 
 
 def simplest_loss(events: Sequence[dict]) -> LostUpdate | None:
-    """Of a run's lost updates, the one told with the fewest thread switches (then the earliest)."""
+    """Of a run's lost updates, the one told with the fewest thread switches (then the earliest),
+    an evident one first."""
     found = [simplest(lu) for lu in lost_updates(events)]
-    return min(found, key=lambda lu: (lu.switches, len(lu.steps), lu.write.at), default=None)
+    return min(found, key=lambda lu: (not lu.evident, lu.switches, len(lu.steps), lu.write.at), default=None)
 
 
 _EN_NUMBERS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight",
