@@ -29,10 +29,11 @@ def replay_command(path: str, exercise: Exercise, seed: int, explicit_exercise: 
     return " ".join(shlex.quote(c) for c in cmd + ["--seed", str(seed)])
 
 
-def observe(submission: Submission, exercise: Exercise, seed: int, jobs: int | None = None,
-            replay: str = "", engine: EngineProcess | None = None
-            ) -> tuple[Observation | None, str | None, Failure | None]:
-    """Run the submission; returns (observation, engine error, syntax failure).
+def observe(submission: Submission, exercise: Exercise, seeds: list[int], jobs: int | None = None,
+            explicit_exercise: bool = False, engine: EngineProcess | None = None
+            ) -> tuple[dict[int, Observation], str | None, Failure | None]:
+    """Run the submission under the plans of ``seeds`` (one engine child for all); returns
+    (observation per seed, engine error, syntax failure).
 
     ``engine``: the engine's child, when the caller started it early; always used up here.
     """
@@ -40,20 +41,26 @@ def observe(submission: Submission, exercise: Exercise, seed: int, jobs: int | N
     if problem is not None:
         if engine is not None:
             engine.discard()
-        return None, None, Failure(
+        return {}, None, Failure(
             summary=Msg("構文エラーのため実行できません", "cannot run: syntax error"),
             expected=Msg("Python として正しいプログラム", "a valid Python program"),
             observed=problem)
-    schedules = plan.schedules(exercise, seed)
-    execution = execute(exercise, submission.source, submission.filename, schedules, seed, jobs, engine)
+    schedules = [s for seed in seeds for s in plan.schedules(exercise, seed)]
+    execution = execute(exercise, submission.source, submission.filename, schedules, jobs, engine)
     if execution.compile_error:
-        return None, None, Failure(summary=Msg("構文エラーのため実行できません", "cannot run: syntax error"),
-                                   observed=Msg.same(execution.compile_error))
+        return {}, None, Failure(summary=Msg("構文エラーのため実行できません", "cannot run: syntax error"),
+                                 observed=Msg.same(execution.compile_error))
     if execution.engine_error:
-        return None, execution.engine_error, None
-    obs = Observation(exercise=exercise.id, source=submission.source, filename=submission.filename,
-                      runs=execution.runs, base_seed=seed, replay=replay, planned=execution.planned)
-    return obs, None, None
+        return {}, execution.engine_error, None
+    observations = {}
+    for seed in seeds:
+        runs = [r for r in execution.runs if r.schedule.base_seed == seed]
+        planned = execution.planned_per_seed.get(seed, len(runs))
+        observations[seed] = Observation(
+            exercise=exercise.id, source=submission.source, filename=submission.filename, runs=runs,
+            base_seed=seed, replay=replay_command(submission.path, exercise, seed, explicit_exercise),
+            planned=planned)
+    return observations, None, None
 
 
 def grade_submission(submission: Submission, exercise: Exercise, seed: int = 1, *,
@@ -61,31 +68,44 @@ def grade_submission(submission: Submission, exercise: Exercise, seed: int = 1, 
                      student_key: str | None = None, student_name: str | None = None,
                      engine: EngineProcess | None = None) -> GradeResult:
     """Grade one decoded submission against one exercise (``engine``: a child started early)."""
+    return grade_seeds(submission, exercise, [seed], jobs=jobs, explicit_exercise=explicit_exercise,
+                       student_key=student_key, student_name=student_name, engine=engine)[0]
+
+
+def grade_seeds(submission: Submission, exercise: Exercise, seeds: list[int], *,
+                jobs: int | None = None, explicit_exercise: bool = False,
+                student_key: str | None = None, student_name: str | None = None,
+                engine: EngineProcess | None = None) -> list[GradeResult]:
+    """Grade one submission once per base seed, all in one engine child; result ``i`` is exactly
+    what ``grade_submission(..., seeds[i])`` gives (same runs, same verdicts, same messages)."""
     t0 = time.perf_counter()
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
-    replay = replay_command(submission.path, exercise, seed, explicit_exercise)
-    obs, engine_error, unrunnable = observe(submission, exercise, seed, jobs, replay, engine)
-    notes = list(submission.notes)
-    output = ""
-    if unrunnable is not None:
-        checks = judge_unrunnable(exercise, unrunnable)
-    elif engine_error is not None:
-        checks = [CheckResult(id=c.id, title=c.title, points=0.0, max_points=c.points, passed=False,
-                              failure=Failure(summary=ENGINE_FAILED, observed=Msg.same(engine_error)),
-                              error=True) for c in exercise.checks]
-    else:
-        checks = judge(exercise, obs)
-        first = min(obs.runs, key=lambda r: r.schedule.index, default=None)
-        output = first.all_output() if first is not None else ""
-        notes.extend(_run_notes(obs))
-        notes.extend(_data_notes(obs))
-        notes.extend(Note(Msg(f"{c.id}: {m.ja}", f"{c.id}: {m.en}")) for c in checks for m in c.notes)
-    return GradeResult(
-        exercise=exercise.id, exercise_title=exercise.title, submission=submission.path,
-        checks=tuple(checks), seed=seed, seconds=time.perf_counter() - t0, timestamp=stamp,
-        output=output, notes=tuple(notes), student_key=student_key, student_name=student_name,
-        properties={"exercise_version": exercise.version},
-    )
+    observations, engine_error, unrunnable = observe(submission, exercise, seeds, jobs, explicit_exercise, engine)
+    results = []
+    for seed in seeds:
+        notes = list(submission.notes)
+        output = ""
+        if unrunnable is not None:
+            checks = judge_unrunnable(exercise, unrunnable)
+        elif engine_error is not None:
+            checks = [CheckResult(id=c.id, title=c.title, points=0.0, max_points=c.points, passed=False,
+                                  failure=Failure(summary=ENGINE_FAILED, observed=Msg.same(engine_error)),
+                                  error=True) for c in exercise.checks]
+        else:
+            obs = observations[seed]
+            checks = judge(exercise, obs)
+            first = min(obs.runs, key=lambda r: r.schedule.index, default=None)
+            output = first.all_output() if first is not None else ""
+            notes.extend(_run_notes(obs))
+            notes.extend(_data_notes(obs))
+            notes.extend(Note(Msg(f"{c.id}: {m.ja}", f"{c.id}: {m.en}")) for c in checks for m in c.notes)
+        results.append(GradeResult(
+            exercise=exercise.id, exercise_title=exercise.title, submission=submission.path,
+            checks=tuple(checks), seed=seed, seconds=(time.perf_counter() - t0) / len(seeds), timestamp=stamp,
+            output=output, notes=tuple(notes), student_key=student_key, student_name=student_name,
+            properties={"exercise_version": exercise.version},
+        ))
+    return results
 
 
 def _run_notes(obs: Observation) -> list[Note]:

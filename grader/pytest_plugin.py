@@ -82,11 +82,12 @@ class _GradingSession:
     def observed(self):
         """``(observation, unrunnable failure, engine error)``: the submission runs on the first call only."""
         if self._observed is None:
-            from .grading import observe, replay_command
+            from .grading import observe
 
-            replay = replay_command(self.submission.path, self.exercise, self.seed, self.explicit_exercise)
             try:
-                obs, engine_error, unrunnable = observe(self.submission, self.exercise, self.seed, replay=replay)
+                found, engine_error, unrunnable = observe(self.submission, self.exercise, [self.seed],
+                                                          explicit_exercise=self.explicit_exercise)
+                obs = found.get(self.seed)
             except Exception as exc:  # the grader's own fault: every item reports it, none reruns it
                 obs, engine_error, unrunnable = None, f"{type(exc).__name__}: {exc}", None
             self._observed = (obs, unrunnable, engine_error)

@@ -129,7 +129,7 @@ def _run_batch(job: dict, schedules: list[dict], codes: dict, bootstrap) -> bool
             pending.clear()
             stop = True
         _report({
-            "index": spec["index"],
+            "key": spec["key"],
             "exit": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
             "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
             "timed_out": killed,

@@ -171,7 +171,10 @@ def _wait_for_tstate_lock(self, block=True, timeout=-1):  # 3.10-3.12
     if block and S.managed():
         _join(ts, None if timeout is None or timeout < 0 else timeout)
     if ts.state == "done":
-        self._stop()
+        # The scheduler is done with the thread; its OS thread may still be on its way out, and
+        # CPython frees the thread's state lock only then. Wait for that, for real (a moment):
+        # stopping the Thread before it would trip threading's own assert.
+        _orig["wait_tstate"](self, True, -1)
 
 
 def _join(ts, timeout) -> None:

@@ -39,6 +39,7 @@ def schedules(exercise: Exercise, base_seed: int) -> list[Schedule]:
                 variant=group.data[i % nv],
                 start_method=group.start_method,
                 options=group.options,
+                base_seed=base_seed,
             ))
     return plan
 

@@ -41,6 +41,7 @@ class Execution:
     """The engine itself failed (the grader's fault, not the student's)."""
     planned: int = 0
     """Schedules that were to run (the base ones and every directed one planned)."""
+    planned_per_seed: dict[int, int] = dataclasses.field(default_factory=dict)
 
 
 def cpu_count() -> int:
@@ -51,42 +52,48 @@ def cpu_count() -> int:
 
 
 def execute(exercise: Exercise, source: str, filename: str, schedules: list[Schedule],
-            base_seed: int, jobs: int | None = None, engine: EngineProcess | None = None) -> Execution:
+            jobs: int | None = None, engine: EngineProcess | None = None) -> Execution:
     """Run the base ``schedules`` on ``source``, then the race-directed schedules their runs call
     for (within each run group's ``directed`` budget); returns every observed run.
 
-    ``engine``: a child started early (``EngineProcess()``), used and discarded here.
+    ``schedules`` may be the plans of several base seeds: each seed's runs get their own data and
+    their own exploration, exactly as if graded alone. ``engine``: a child started early
+    (``EngineProcess()``), used and discarded here.
     """
     engine = engine or EngineProcess()
     try:
-        return _execute(engine, exercise, source, filename, schedules, base_seed, jobs)
+        return _execute(engine, exercise, source, filename, schedules, jobs)
     finally:
         engine.discard()
 
 
 def _execute(engine: EngineProcess, exercise: Exercise, source: str, filename: str,
-             schedules: list[Schedule], base_seed: int, jobs: int | None) -> Execution:
+             schedules: list[Schedule], jobs: int | None) -> Execution:
     spec = course().data
     lines = data_file().read_text(encoding=spec.encoding).splitlines()
     header, records = lines[:spec.header_lines], spec.records(lines)
     ws = engine.workspace.prepare(filename, spec)
-    for name in dict.fromkeys(s.variant for s in schedules):
-        ws.add_variant(name, header + data_variant(name, records, base_seed), source)
+    for name, seed in dict.fromkeys((s.variant, s.base_seed) for s in schedules):
+        ws.add_variant(name, seed, header + data_variant(name, records, seed), source)
     key = os.urandom(16)  # seals the engine's event lines: a program cannot append its own
     try:
         job = _job(exercise, source, ws, jobs or cpu_count())
     except (SyntaxError, ValueError) as exc:
         return Execution([], f"{type(exc).__name__}: {exc}")
     job["key"] = key.hex()
-    engine.begin(job, exercise.limits["total_seconds"])
-    explorer = _Explorer(exercise, len(schedules), 2 * (jobs or cpu_count()))
+    seeds = len({s.base_seed for s in schedules})
+    engine.begin(job, exercise.limits["total_seconds"] * seeds)
+    explorer = _Explorer(exercise, schedules, 2 * (jobs or cpu_count()))
     runs: list[RunRecord] = []
     compile_error = None
     batch = list(schedules)
     planned = len(batch)
+    per_seed: dict[int, int] = {}
+    for s in batch:
+        per_seed[s.base_seed] = per_seed.get(s.base_seed, 0) + 1
     missing: list[Schedule] = []
     while batch:
-        by_index = {s.index: s for s in batch}
+        by_key = {s.key: s for s in batch}
         engine.send({"schedules": [_spec(s, ws) for s in batch]})
         finished: list[RunRecord] = []
         stopped = gone = False
@@ -102,16 +109,18 @@ def _execute(engine: EngineProcess, exercise: Exercise, source: str, filename: s
             if "batch" in line:
                 stopped = bool(line.get("stopped"))
                 break
-            if line.get("index") in by_index:
-                finished.append(_record(by_index.pop(line["index"]), ws, line, key))
+            if line.get("key") in by_key:
+                finished.append(_record(by_key.pop(line["key"]), ws, line, key))
         runs.extend(finished)
         if gone:
-            missing = sorted(by_index.values(), key=lambda s: s.index)
+            missing = sorted(by_key.values(), key=lambda s: (s.base_seed, s.index))
             break
         if stopped:
             break
         batch = explorer.next_batch(finished)
         planned += len(batch)
+        for s in batch:
+            per_seed[s.base_seed] = per_seed.get(s.base_seed, 0) + 1
     err, status = engine.close()
     # The program killed the process that ran it: its fault, not the grader's.
     runner_killed = (status != 0 and not engine.timed_out and compile_error is None and missing
@@ -122,8 +131,8 @@ def _execute(engine: EngineProcess, exercise: Exercise, source: str, filename: s
     engine_error = None
     if not runs and compile_error is None:
         engine_error = (err.strip().splitlines() or ["the engine stopped without a report"])[-1]
-    runs.sort(key=lambda r: r.schedule.index)
-    return Execution(runs, compile_error, engine_error, planned)
+    runs.sort(key=lambda r: (r.schedule.base_seed, r.schedule.index))
+    return Execution(runs, compile_error, engine_error, planned, per_seed)
 
 
 class _Explorer:
@@ -135,39 +144,48 @@ class _Explorer:
     switches): its tally already fails, and no other schedule could explain the loss more plainly.
     """
 
-    def __init__(self, exercise: Exercise, first_index: int, per_round: int):
-        self.budget = {g.name: g.directed for g in exercise.groups}
+    def __init__(self, exercise: Exercise, base: list[Schedule], per_round: int):
+        seeds = {s.base_seed for s in base}
+        # Everything is kept per base seed: each grading explores as if it were alone.
+        self.budget = {(seed, g.name): g.directed for seed in seeds for g in exercise.groups}
         self.rounds = {g.name: g.rounds for g in exercise.groups}
-        self.per_round = max(1, per_round)
-        self.next_index = first_index
+        self.per_round = max(1, per_round) * len(seeds)
+        self.next_index = {seed: 1 + max(s.index for s in base if s.base_seed == seed) for seed in seeds}
         self.tried: set = set()
         self.queue: list[tuple[Schedule, object]] = []
 
     def next_batch(self, finished: list[RunRecord]) -> list[Schedule]:
-        for run in sorted(finished, key=lambda r: r.schedule.index):
+        for run in sorted(finished, key=lambda r: (r.schedule.base_seed, r.schedule.index)):
             s = run.schedule
-            if self.budget.get(s.group, 0) <= 0:
+            group = (s.base_seed, s.group)
+            if self.budget.get(group, 0) <= 0:
                 continue
             loss = simplest_loss(run.events)
             if loss is not None and loss.evident and loss.switches <= SIMPLEST_LOSS:
-                self.budget[s.group] = 0
+                self.budget[group] = 0
                 continue
             if len(s.directions) >= self.rounds.get(s.group, 0):
                 continue
             if run.timed_out or run.stop_event is not None:
                 continue  # a hang or a deadlock is judged as it is; its prefix is no base to build on
-            for key, d in directions_for(run.events, s.directions, self.tried, (s.group, s.time_mode)):
+            scope = (s.base_seed, s.group, s.time_mode)
+            for key, d in directions_for(run.events, s.directions, self.tried, scope):
                 self.tried.add(key)
                 self.queue.append((s, d))
         out: list[Schedule] = []
         rest = []
+        taken: dict[int, int] = {}
         for s, d in self.queue:
-            if len(out) < self.per_round and self.budget.get(s.group, 0) > 0:
-                self.budget[s.group] -= 1
-                out.append(dataclasses.replace(s, index=self.next_index, directions=s.directions + (d,),
-                                               origin=s.index))
-                self.next_index += 1
-            elif self.budget.get(s.group, 0) > 0:
+            group = (s.base_seed, s.group)
+            if self.budget.get(group, 0) <= 0:
+                continue
+            if taken.get(s.base_seed, 0) < self.per_round // len(self.next_index):
+                taken[s.base_seed] = taken.get(s.base_seed, 0) + 1
+                self.budget[group] -= 1
+                index = self.next_index[s.base_seed]
+                self.next_index[s.base_seed] += 1
+                out.append(dataclasses.replace(s, index=index, directions=s.directions + (d,), origin=s.index))
+            else:
                 rest.append((s, d))
         self.queue = rest
         return out
@@ -179,8 +197,8 @@ def _job(exercise: Exercise, source: str, ws: Workspace, jobs: int) -> dict:
     both sides. Raises SyntaxError/ValueError as ``compile`` does."""
     traced = set(exercise.trace)
     codes = {}
-    for variant in ws.variants:
-        script = str(ws.script(variant))
+    for variant, seed in ws.variants:
+        script = str(ws.script(variant, seed))
         code = instrument.compile_submission(source, script, traced)
         codes[script] = base64.b64encode(marshal.dumps(code)).decode("ascii")
     return {
@@ -200,12 +218,12 @@ def _job(exercise: Exercise, source: str, ws: Workspace, jobs: int) -> dict:
 
 def _spec(s: Schedule, ws: Workspace) -> dict:
     return {
-        "index": s.index, "seed": s.seed, "strategy": s.strategy, "time_mode": s.time_mode,
+        "key": s.key, "seed": s.seed, "strategy": s.strategy, "time_mode": s.time_mode,
         "start_method": s.start_method, "options": dict(s.options),
         "directions": [d.as_json() for d in s.directions],
-        "cwd": str(ws.cwd(s.variant)), "script": str(ws.script(s.variant)),
-        "data": str(ws.data(s.variant)),
-        "events": str(ws.events(s.index)), "raw": str(ws.raw(s.index)),
+        "cwd": str(ws.cwd(s.variant, s.base_seed)), "script": str(ws.script(s.variant, s.base_seed)),
+        "data": str(ws.data(s.variant, s.base_seed)),
+        "events": str(ws.events(s.key)), "raw": str(ws.raw(s.key)),
     }
 
 
@@ -224,14 +242,14 @@ def _trusted(events: list[dict], schedule: Schedule) -> tuple[list[dict], int]:
 
 def _record(schedule: Schedule, ws: Workspace, result: dict, key: bytes,
             runner_killed: bool = False) -> RunRecord:
-    data, _ = read_capped(ws.events(schedule.index), EVENTS_CAP)
+    data, _ = read_capped(ws.events(schedule.key), EVENTS_CAP)
     events, forged = decode_lines(data, key)
     events, dropped = _trusted(events, schedule)
     procs: dict[int, int] = {}
     for e in events:
         e["proc"] = procs.setdefault(e.get("pid", 0), len(procs))
-    raw, cut = read_capped(ws.raw(schedule.index), RAW_CAP)
-    lines = ws.variants[schedule.variant]
+    raw, cut = read_capped(ws.raw(schedule.key), RAW_CAP)
+    lines = ws.variants[(schedule.variant, schedule.base_seed)]
     return RunRecord(
         schedule=schedule,
         data_lines=lines,
@@ -244,5 +262,5 @@ def _record(schedule: Schedule, ws: Workspace, result: dict, key: bytes,
         output_truncated=cut,
         runner_killed=runner_killed,
         tampered=forged + dropped,
-        types=[ws.spec.values(line) for line in ws.spec.records(lines)],
+        types=ws.values(schedule.variant, schedule.base_seed),
     )

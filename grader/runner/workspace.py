@@ -13,9 +13,9 @@ if TYPE_CHECKING:  # only a type here: importing the catalog (and YAML) would sl
 
 @dataclass
 class Workspace:
-    """A private temporary tree: ``work/<variant>/`` per data variant, ``log/`` for the events.
+    """A private temporary tree: ``work/<seed>/<variant>/`` per data variant, ``log/`` for the events.
 
-    The submission sees only its ``work/<variant>`` directory as its working directory; the events
+    The submission sees only its ``work/<seed>/<variant>`` directory as its working directory; the events
     and raw output files live beside it, written by the engine. The tree exists before the
     submission is known (the engine's child starts early, confined to it); ``prepare`` names the
     script and the data.
@@ -24,7 +24,9 @@ class Workspace:
     root: Path
     script_name: str = ""
     spec: "DataSpec | None" = None
-    variants: dict[str, list[str]] = field(default_factory=dict)
+    variants: dict[tuple[str, int], list[str]] = field(default_factory=dict)
+    """The lines of each data variant, by (variant name, base seed)."""
+    _values: dict[tuple[str, int], list[list[str]]] = field(default_factory=dict)
 
     @classmethod
     def new(cls) -> "Workspace":
@@ -36,32 +38,39 @@ class Workspace:
         self.script_name, self.spec = script_name, spec
         return self
 
-    def add_variant(self, name: str, lines: list[str], source: str) -> Path:
+    def add_variant(self, name: str, seed: int, lines: list[str], source: str) -> Path:
         """A working directory holding the data ``lines`` where the slides put them, and the source."""
-        cwd = self.root / "work" / name
+        cwd = self.cwd(name, seed)
         for rel in self.spec.slide_paths:
             path = cwd / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text("".join(line + "\n" for line in lines), encoding=self.spec.encoding)
         (cwd / self.script_name).write_text(source, encoding="utf-8")
-        self.variants[name] = lines
+        self.variants[(name, seed)] = lines
         return cwd
 
-    def cwd(self, variant: str) -> Path:
-        return self.root / "work" / variant
+    def values(self, variant: str, seed: int) -> list[list[str]]:
+        """What each record of a variant contributes, as the course declares it (computed once)."""
+        key = (variant, seed)
+        if key not in self._values:
+            self._values[key] = [self.spec.values(line) for line in self.spec.records(self.variants[key])]
+        return self._values[key]
 
-    def data(self, variant: str) -> Path:
+    def cwd(self, variant: str, seed: int) -> Path:
+        return self.root / "work" / str(seed) / variant
+
+    def data(self, variant: str, seed: int) -> Path:
         """The run's own copy of the data: what any open of the data file's name reads."""
-        return self.cwd(variant) / self.spec.slide_paths[0]
+        return self.cwd(variant, seed) / self.spec.slide_paths[0]
 
-    def script(self, variant: str) -> Path:
-        return self.cwd(variant) / self.script_name
+    def script(self, variant: str, seed: int) -> Path:
+        return self.cwd(variant, seed) / self.script_name
 
-    def events(self, index: int) -> Path:
-        return self.root / "log" / f"{index}.events"
+    def events(self, key: str) -> Path:
+        return self.root / "log" / f"{key}.events"
 
-    def raw(self, index: int) -> Path:
-        return self.root / "log" / f"{index}.out"
+    def raw(self, key: str) -> Path:
+        return self.root / "log" / f"{key}.out"
 
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)

@@ -33,6 +33,13 @@ class Schedule:
     """Race directions (``grader.explore.directed.Direction``) applied on top of the seeded strategy."""
     origin: int | None = None
     """The run whose race this directed run turns around (its ``index``)."""
+    base_seed: int = 1
+    """The ``--seed`` of the grading this run belongs to (runs of several seeds may share a child)."""
+
+    @property
+    def key(self) -> str:
+        """Unique among the runs of one engine child: ``<base seed>-<index>``."""
+        return f"{self.base_seed}-{self.index}"
 
 
 @dataclass
