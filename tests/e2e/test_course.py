@@ -93,3 +93,74 @@ def test_a_fifth_exercise_is_a_folder_not_a_change_to_the_grader(tmp_path):
     assert ok.returncode == 0, ok.stdout + ok.stderr
     bad = subprocess.run([*cmd, str(plain), "--lang", "en"], env=env, capture_output=True, text=True)
     assert bad.returncode == 1 and "no RLock was created" in bad.stdout
+
+
+SECOND_COURSE_YAML = '''
+title: {ja: "別の年度", en: "another year"}
+language: en
+data:
+  file: pokemon.csv
+  source: data/pokemon.csv
+  slide_paths: [week11/pokemon.csv]
+  encoding: utf-8
+  header_lines: 1
+  separator: ","
+  values: {columns: [2, 3], split: ""}
+'''
+
+CSV_PROGRAM = '''import csv
+import random
+import threading
+import time
+
+
+def read_types(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return [[t for t in (row["type1"], row["type2"]) if t] for row in csv.DictReader(f)]
+
+
+def counter(cnt_dct, type_, lck):
+    with lck:
+        now = cnt_dct.get(type_, 0)
+        time.sleep(random.randint(1, 5))
+        cnt_dct[type_] = now + 1
+
+
+if __name__ == "__main__":
+    types = read_types("week11/pokemon.csv")
+    cnt_dct = {}
+    lck = threading.Lock()
+    ths = [threading.Thread(target=counter, args=(cnt_dct, t, lck)) for lst in types[:9] for t in lst]
+    for th in ths:
+        th.start()
+    for th in ths:
+        th.join()
+    print("集計結果：", cnt_dct)
+'''
+
+
+def test_a_course_with_another_data_format_needs_no_grader_change(tmp_path):
+    """Another file (CSV with a header, two type columns, another name and place), declared in the
+    course's YAML: expected tallies come through that declaration, hidden data keeps the header."""
+    course = tmp_path / "course"
+    shutil.copytree(ROOT / "assignments" / "counter_lck", course / "assignments" / "counter_lck")
+    (course / "assignments" / "course.yaml").write_text(SECOND_COURSE_YAML, encoding="utf-8")
+    rows = ["no,name,type1,type2"]
+    for line in (ROOT / "data" / "poke_names.txt").read_text(encoding="utf-8").splitlines():
+        number, name, types = line.split("\t")
+        first, *second = types.split(" ")
+        rows.append(f"{number},{name},{first},{second[0] if second else ''}")
+    (course / "data").mkdir()
+    (course / "data" / "pokemon.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    program = tmp_path / "counter_lck.py"
+    program.write_text(CSV_PROGRAM, encoding="utf-8")
+    racy = tmp_path / "racy_counter_lck.py"
+    racy.write_text(CSV_PROGRAM.replace("    with lck:\n", "    if True:\n"), encoding="utf-8")
+    env = dict(os.environ, GRADER_COURSE=str(course))
+    cmd = [sys.executable, "-m", "grader"]
+    ok = subprocess.run([*cmd, str(program), "--json", str(tmp_path / "ok.json")], env=env,
+                        capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "All checks passed." in ok.stdout  # the course's language (en) is the default
+    bad = subprocess.run([*cmd, str(racy)], env=env, capture_output=True, text=True)
+    assert bad.returncode == 1 and "the tally is wrong" in bad.stdout, bad.stdout + bad.stderr

@@ -70,3 +70,19 @@ def test_unknown_exercise_is_an_input_error_listing_the_known_ones():
     with pytest.raises(GraderInputError) as info:
         catalog.get("counter_lk")
     assert "counter_lck" in info.value.msg.en
+
+
+def test_the_data_declaration_maps_a_record_to_its_values():
+    spec = catalog.course().data
+    assert spec.file == "poke_names.txt" and spec.slide_paths[0] == "lec11/data/poke_names.txt"
+    assert spec.values("6\tリザードン\tほのお ひこう") == ["ほのお", "ひこう"]
+    assert spec.values("4\tヒトカゲ\tほのお\r\n") == ["ほのお"]
+
+
+def test_another_declaration_reads_a_csv_with_a_header():
+    from grader.exercises.catalog import _data_spec
+    spec = _data_spec({"file": "p.csv", "header_lines": 1, "separator": ",",
+                       "values": {"columns": [2, 3], "split": ""}})
+    lines = ["no,name,type1,type2", "1,フシギダネ,くさ,どく", "4,ヒトカゲ,ほのお,", ""]
+    assert spec.records(lines) == ["1,フシギダネ,くさ,どく", "4,ヒトカゲ,ほのお,"]
+    assert [spec.values(r) for r in spec.records(lines)] == [["くさ", "どく"], ["ほのお"]]
