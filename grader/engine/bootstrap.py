@@ -9,7 +9,7 @@ import signal
 import sys
 import types
 
-from . import files, runtime, strategies
+from . import files, runtime, state, strategies
 from .events import EXIT_DEADLOCK, EXIT_INTERNAL, EXIT_LIMIT
 from .recorder import Capture, Recorder
 from .scheduler import Scheduler, Stop
@@ -27,7 +27,7 @@ def _describe_wait(ts) -> str:
     if kind and getattr(on, "_visible", True):
         holder = getattr(on, "_holder", None)
         held = f", held by {holder.name}" if hasattr(holder, "name") else ""
-        return f"{kind} #{runtime.oid(on)}{held}"
+        return f"{kind} #{state.oid(on)}{held}"
     return "wait"  # an Event/Condition inside the standard library
 
 
@@ -42,7 +42,7 @@ def _script_line(ts, script: str) -> int | None:
 
 def _make_stop(script: str):
     def stop(kind: str, detail) -> None:
-        sched, rec = runtime.S, runtime.R
+        sched, rec = state.S, state.R
         rec.flush()
         waiting = [{"th": t.vid, "tn": t.name, "on": _describe_wait(t), "ln": _script_line(t, script)}
                    for t in sched.blocked()]
@@ -72,7 +72,7 @@ def _stay_on_this_core() -> None:
 
 def _exit_now(code: int) -> None:
     try:
-        runtime.R.flush()
+        state.R.flush()
     finally:
         os._exit(code)
 
@@ -111,7 +111,7 @@ def _run(job: dict, spec: dict, code) -> int:
                                spec.get("directions"))
     sched = Scheduler(strategy, timed=spec["time_mode"] == "timed", max_steps=limits["steps"],
                       max_vtime=limits["virtual_seconds"], on_stop=_make_stop(script))
-    rec = Recorder(events_fd, script, runtime.who, limits["output_bytes"],
+    rec = Recorder(events_fd, script, state.who, limits["output_bytes"],
                    on_overflow=lambda: _exit_now(EXIT_LIMIT), key=bytes.fromhex(job.pop("key", "")))
     options = dict(spec.get("options") or {})
     options["trace"] = job.get("trace", {})

@@ -20,7 +20,7 @@ import io
 import os
 import sys
 
-from . import runtime
+from . import state
 
 _served: str | None = None   # the run's copy of the data
 _name: str | None = None     # the data file's name, lower case
@@ -46,7 +46,7 @@ def _target(path) -> str | None:
             rel = os.path.relpath(os.path.abspath(text))
             if not rel.startswith(".."):
                 fields["rel"] = rel
-        runtime.record("data", **fields)
+        state.record("data", **fields)
     return _served
 
 

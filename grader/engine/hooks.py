@@ -11,7 +11,7 @@ import functools
 import itertools
 import operator
 
-from . import runtime
+from . import runtime, state
 from .hooknames import hook_name
 from .recorder import value
 
@@ -20,29 +20,29 @@ _call_ids = itertools.count(1)
 
 
 def _shared(x) -> bool:
-    S = runtime.S
+    S = state.S
     return isinstance(x, dict) and S is not None and S.alive > 1 and S.managed()
 
 
 def _access(kind: str, x, k, v, ln: int | None, **extra) -> None:
     """Record one access of a shared dict; ``st`` is the scheduling decision that let it happen
     (the exploration reverses races by that number) and the scheduler hears of it too."""
-    S = runtime.S
+    S = state.S
     key = value(k)
-    runtime.record(kind, obj=runtime.oid(x), key=key, val=value(v), ln=ln, st=S.steps, **extra)
+    state.record(kind, obj=state.oid(x), key=key, val=value(v), ln=ln, st=S.steps, **extra)
     if S.directing:
         S.accessed(kind, key, ln)
 
 
 def _read(x, k, v, missing: bool, op: str) -> None:
     extra = {"missing": True} if missing else {}
-    _access("read", x, k, v, runtime.line(3), op=op, **extra)
+    _access("read", x, k, v, state.line(3), op=op, **extra)
 
 
 def getitem(x, k):
     if not _shared(x):
         return x[k]
-    runtime.S.point()
+    state.S.point()
     missing = k not in x
     v = x[k]
     _read(x, k, v, missing, "[]")
@@ -53,9 +53,9 @@ def setitem(x, k, v) -> None:
     if not _shared(x):
         x[k] = v
         return
-    runtime.S.point()
+    state.S.point()
     x[k] = v
-    _access("write", x, k, v, runtime.line())
+    _access("write", x, k, v, state.line())
 
 
 def augitem(x, k, op: str, thunk) -> None:
@@ -70,7 +70,7 @@ def augitem_value(x, k, op: str, v) -> None:
 def get(x, k, default=None, *rest):
     if not _shared(x) or rest:
         return x.get(k, default, *rest)
-    runtime.S.point()
+    state.S.point()
     v = x.get(k, _MISSING)
     missing = v is _MISSING
     if missing:
@@ -82,7 +82,7 @@ def get(x, k, default=None, *rest):
 def contains(x, k) -> bool:
     if not _shared(x):
         return k in x
-    runtime.S.point()
+    state.S.point()
     found = k in x
     _read(x, k, x[k] if found else None, not found, "in")
     return found
@@ -90,7 +90,7 @@ def contains(x, k) -> bool:
 
 def trace(name: str):
     """Decorator for a function the assignment traces: ``call``/``ret`` events, scaled arguments."""
-    spec = runtime.config.get("trace", {}).get(name, {})
+    spec = state.config.get("trace", {}).get(name, {})
     scale = spec.get("scale")
     keep_return = bool(spec.get("record_return"))
 
@@ -99,23 +99,23 @@ def trace(name: str):
         first_line = code.co_firstlineno if code is not None else None
         @functools.wraps(fn)
         def traced(*args, **kwargs):
-            if runtime.R is None:
+            if state.R is None:
                 return fn(*args, **kwargs)
             if scale and len(args) > scale["arg"] and isinstance(args[scale["arg"]], int):
                 i = scale["arg"]
                 # The jitter varies the size with the seed, so a hard-coded result list fails.
-                jitter = int(runtime.config.get("seed", 0)) % (scale.get("jitter", 0) + 1)
+                jitter = int(state.config.get("seed", 0)) % (scale.get("jitter", 0) + 1)
                 scaled = max(scale.get("min", 1), args[i] // scale["divide"] + jitter)
                 args = args[:i] + (scaled,) + args[i + 1:]
             cid = next(_call_ids)
-            runtime.record("call", fn=name, cid=cid, args=value(list(args)), ln=first_line)
+            state.record("call", fn=name, cid=cid, args=value(list(args)), ln=first_line)
             try:
                 result = fn(*args, **kwargs)
             except BaseException as exc:
-                runtime.record("ret", fn=name, cid=cid, exc=type(exc).__name__)
+                state.record("ret", fn=name, cid=cid, exc=type(exc).__name__)
                 raise
             fields = {"val": value(result)} if keep_return else {}
-            runtime.record("ret", fn=name, cid=cid, **fields)
+            state.record("ret", fn=name, cid=cid, **fields)
             return result
 
         return traced

@@ -10,7 +10,7 @@ plain polling behaviour instead of hanging the run.
 """
 from __future__ import annotations
 
-from . import real, runtime
+from . import real, state
 
 
 def _poll_until(ready, blocking: bool, timeout: float) -> bool:
@@ -30,7 +30,7 @@ def _poll_until(ready, blocking: bool, timeout: float) -> bool:
 def _released(prim) -> None:
     """After a release: every waiter may try again; a visible release is reported and is a
     scheduling point."""
-    sched = runtime.S
+    sched = state.S
     for waiter in prim._waiters:
         sched.wake(waiter)
     prim._waiters.clear()
@@ -55,13 +55,13 @@ class Lock:
         self._waiters: list = []
         self._visible = visible
         if visible:
-            runtime.record("new", obj=runtime.oid(self), kind=self.kind, value=1, ln=runtime.line(3))
+            state.record("new", obj=state.oid(self), kind=self.kind, value=1, ln=state.line(3))
 
     def _report(self, kind: str, **fields):
-        runtime.record(kind, obj=runtime.oid(self), kind=self.kind, ln=runtime.line(4), **fields)
+        state.record(kind, obj=state.oid(self), kind=self.kind, ln=state.line(4), **fields)
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        sched = runtime.S
+        sched = state.S
         if sched is None or not sched.managed():
             ok = _poll_until(lambda: self._holder is None, blocking, timeout)
             if ok:
@@ -77,7 +77,7 @@ class Lock:
             if self._visible:
                 self._report("block")
             self._waiters.append(me)
-            ok = sched.wait(self, deadline, runtime.line(2) if self._visible else None)
+            ok = sched.wait(self, deadline, state.line(2) if self._visible else None)
             if me in self._waiters:
                 self._waiters.remove(me)
             if not ok:
@@ -123,7 +123,7 @@ class RLock(Lock):
         super().__init__(visible)
 
     def _me(self):
-        sched = runtime.S
+        sched = state.S
         if sched is None or not sched.managed():
             return real.get_ident()
         return sched.current
@@ -178,32 +178,32 @@ class RLock(Lock):
 
 
 class Semaphore:
-    """``threading.Semaphore`` under the scheduler; ``runtime.config['semaphore_cap']`` can lower it."""
+    """``threading.Semaphore`` under the scheduler; ``state.config['semaphore_cap']`` can lower it."""
 
     kind = "Semaphore"
 
     def __init__(self, value: int = 1):
         if value < 0:
             raise ValueError("semaphore initial value must be >= 0")
-        cap = runtime.config.get("semaphore_cap")
+        cap = state.config.get("semaphore_cap")
         if cap is not None:
             value = min(value, cap)
         self._value = value
         self._initial = value
         self._waiters: list = []
         # Created by the submission (not by queue or concurrent.futures inside the standard library)?
-        self._visible = runtime.from_submission(2)
+        self._visible = state.from_submission(2)
         if self._visible:
-            runtime.record("new", obj=runtime.oid(self), kind=self.kind, value=value, ln=runtime.line(3))
+            state.record("new", obj=state.oid(self), kind=self.kind, value=value, ln=state.line(3))
 
     def _report(self, kind: str):
         if self._visible:
-            runtime.record(kind, obj=runtime.oid(self), kind=self.kind, value=self._value, ln=runtime.line(4))
+            state.record(kind, obj=state.oid(self), kind=self.kind, value=self._value, ln=state.line(4))
 
     def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
         if not blocking and timeout is not None:
             raise ValueError("can't specify timeout for non-blocking acquire")
-        sched = runtime.S
+        sched = state.S
         if sched is None or not sched.managed():
             ok = _poll_until(lambda: self._value > 0, blocking, -1 if timeout is None else timeout)
             if ok:
@@ -218,7 +218,7 @@ class Semaphore:
                 return False
             self._report("block")
             self._waiters.append(me)
-            ok = sched.wait(self, deadline, runtime.line(2))
+            ok = sched.wait(self, deadline, state.line(2))
             if me in self._waiters:
                 self._waiters.remove(me)
             if not ok:

@@ -19,45 +19,14 @@ import threading
 import time
 import types
 
-from . import real
+from . import files, primitives, real, state
 from .recorder import value
+from .state import config, from_submission, line, oid, record, who  # noqa: F401  (who: the recorder's clock)
 
-S = None          # the Scheduler of this run
-R = None          # the Recorder of this run
-config: dict = {}
 EPOCH = 1670817600.0  # 2022-12-12 13:00 JST, the lecture; time.time() starts here
 MONO0 = 1000.0
 IDENT0 = 1000
 _patched = False
-
-
-# -- recording helpers (no-ops until activated) --------------------------------------------------
-
-def record(kind: str, /, **fields) -> None:
-    if R is not None:
-        R.emit(kind, **fields)
-
-
-def oid(obj) -> int:
-    return R.oid(obj) if R is not None else 0
-
-
-def line(depth: int = 2) -> int | None:
-    return R.line(depth) if R is not None else None
-
-
-def who():
-    """(vid, thread name, virtual time) of the running thread, for the recorder."""
-    ts = S.me() if S is not None else None
-    if ts is None:
-        return (-1, "unmanaged", S.now if S is not None else 0.0)
-    return (ts.vid, ts.name, S.now)
-
-
-def from_submission(depth: int = 2) -> bool:
-    """Was the caller's caller code of the submission?"""
-    frame = sys._getframe(depth)
-    return R is not None and frame.f_code.co_filename == R.script
 
 
 # -- time ---------------------------------------------------------------------------------------
@@ -66,17 +35,17 @@ def _sleep(seconds) -> None:
     seconds = float(seconds)
     if seconds < 0:
         raise ValueError("sleep length must be non-negative")
-    if S is None:
+    if state.S is None:
         return real.sleep(seconds)
-    if not S.managed():
+    if not state.S.managed():
         return real.sleep(min(seconds, 0.001))
     ln = line()
     record("sleep", d=seconds, ln=ln)
-    S.sleep(seconds, ln)
+    state.S.sleep(seconds, ln)
 
 
 def _vnow() -> float:
-    return S.now if S is not None else 0.0
+    return state.S.now if state.S is not None else 0.0
 
 
 def _time() -> float:
@@ -94,8 +63,8 @@ def _ns(f):
 # -- threads ------------------------------------------------------------------------------------
 
 def _get_ident() -> int:
-    if S is not None:
-        ts = S.me()
+    if state.S is not None:
+        ts = state.S.me()
         if ts is not None:
             return IDENT0 + ts.vid
     return real.get_ident()
@@ -103,12 +72,12 @@ def _get_ident() -> int:
 
 def _begin(thread) -> None:
     """First thing a managed thread does in ``run()``: report itself and offer a switch."""
-    if S is None or not S.managed():
+    if state.S is None or not state.S.managed():
         return
-    ts = S.current
+    ts = state.S.current
     record("begin", cls=type(thread).__name__, daemon=bool(thread.daemon), ident=IDENT0 + ts.vid,
            target=_callable_name(getattr(thread, "_target", None)))
-    S.point()
+    state.S.point()
 
 
 def _managed_start(body, thread, daemon: bool):
@@ -119,14 +88,14 @@ def _managed_start(body, thread, daemon: bool):
         finally:
             record("end")
 
-    ts = S.spawn(run_and_report, daemon)
+    ts = state.S.spawn(run_and_report, daemon)
     ts.thread = thread
     record("spawn", child=ts.vid, cn=thread.name, ln=line())
     return ts
 
 
 def _start_new_thread(function, args, kwargs=None):  # 3.10-3.12
-    if S is None or not S.managed():
+    if state.S is None or not state.S.managed():
         return real.start_new_thread(function, args, kwargs or {})
     thread = getattr(function, "__self__", None)
     ts = _managed_start(lambda: function(*args, **(kwargs or {})), thread, bool(getattr(thread, "daemon", False)))
@@ -137,15 +106,15 @@ def _start_new_thread(function, args, kwargs=None):  # 3.10-3.12
 
 def _raw_start(function, args, kwargs=None):
     """``_thread.start_new_thread`` from the program: a managed thread, daemonic as raw threads are."""
-    if S is None or not S.managed() or not from_submission(2):
+    if state.S is None or not state.S.managed() or not from_submission(2):
         return real.start_new_thread(function, args, kwargs or {})
-    ts = S.spawn(lambda: _run_raw(function, args, kwargs or {}), daemon=True)
+    ts = state.S.spawn(lambda: _run_raw(function, args, kwargs or {}), daemon=True)
     record("spawn", child=ts.vid, cn=ts.name, ln=line())
     return IDENT0 + ts.vid
 
 
 def _run_raw(function, args, kwargs) -> None:
-    record("begin", cls="_thread", daemon=True, ident=IDENT0 + S.current.vid)
+    record("begin", cls="_thread", daemon=True, ident=IDENT0 + state.S.current.vid)
     try:
         function(*args, **kwargs)
     except SystemExit:
@@ -158,9 +127,8 @@ def _run_raw(function, args, kwargs) -> None:
 
 
 def _raw_lock():
-    from .primitives import Lock
-    if S is not None and from_submission(2):
-        return Lock(visible=True)
+    if state.S is not None and from_submission(2):
+        return primitives.Lock(visible=True)
     return real.allocate_lock()
 
 
@@ -168,7 +136,7 @@ def _wait_for_tstate_lock(self, block=True, timeout=-1):  # 3.10-3.12
     ts = getattr(self, "_grader_ts", None)
     if ts is None:
         return _orig["wait_tstate"](self, block, timeout)
-    if block and S.managed():
+    if block and state.S.managed():
         _join(ts, None if timeout is None or timeout < 0 else timeout)
     if ts.state == "done":
         # The scheduler is done with the thread; its OS thread may still be on its way out, and
@@ -181,8 +149,8 @@ def _join(ts, timeout) -> None:
     """``Thread.join`` on a managed thread: a scheduling point, then wait (virtual timeout)."""
     ln = line()
     record("join", target=ts.vid, timeout=timeout, ln=ln)
-    S.point()
-    done = S.join(ts, None if timeout is None else S.now + timeout, ln)
+    state.S.point()
+    done = state.S.join(ts, None if timeout is None else state.S.now + timeout, ln)
     record("joined", target=ts.vid, done=done, ln=ln)
 
 
@@ -203,7 +171,7 @@ class _Handle:
     def join(self, timeout=None) -> None:
         if self.ts is None or self._done:
             return
-        if S is None or not S.managed():
+        if state.S is None or not state.S.managed():
             while not self.is_done():
                 real.sleep(0.0005)
             return
@@ -211,7 +179,7 @@ class _Handle:
 
 
 def _start_joinable_thread(function, handle=None, daemon=True):  # 3.13
-    if S is None or not S.managed() or not isinstance(handle, _Handle):
+    if state.S is None or not state.S.managed() or not isinstance(handle, _Handle):
         return _orig["start_joinable"](function, handle=handle, daemon=daemon)
     thread = getattr(function, "__self__", None)
     ts = _managed_start(function, thread, daemon)
@@ -243,7 +211,7 @@ def _traced_body(obj, target_attr: str):
 def _is_submission_code(fn) -> bool:
     fn = getattr(fn, "func", fn)  # functools.partial
     code = getattr(getattr(fn, "__func__", fn), "__code__", None)
-    return R is not None and code is not None and code.co_filename == R.script
+    return state.R is not None and code is not None and code.co_filename == state.R.script
 
 
 def _callable_name(fn) -> str | None:
@@ -254,7 +222,7 @@ def _callable_name(fn) -> str | None:
 
 def _thread_start(self):
     """``Thread.start``: the new thread offers a switch before running the target."""
-    if S is not None and S.managed() and "run" not in self.__dict__:
+    if state.S is not None and state.S.managed() and "run" not in self.__dict__:
         run = (_traced_body(self, "_target") if from_submission(2) else None) or self.run
 
         def run_then_forget():
@@ -266,7 +234,7 @@ def _thread_start(self):
 
 
 def _excepthook(args) -> None:
-    if R is None or args.exc_type is SystemExit:
+    if state.R is None or args.exc_type is SystemExit:
         return _orig["excepthook"](args)
     report_exception(args.exc_type, args.exc_value, args.exc_traceback,
                      f"Exception in thread {args.thread.name if args.thread else '?'}:\n")
@@ -277,7 +245,7 @@ def report_exception(exc_type, exc, tb, header: str = "") -> None:
     record("exc", type=exc_type.__name__, msg=str(exc)[:300], tb=_student_tb(tb))
     import traceback  # only when a program fails: a fortieth of the child's start-up otherwise
 
-    frames = [f for f in traceback.extract_tb(tb) if f.filename == R.script]
+    frames = [f for f in traceback.extract_tb(tb) if f.filename == state.R.script]
     text = header
     if frames:
         for f in frames:
@@ -294,7 +262,7 @@ def _student_tb(tb) -> list:
     out = []
     while tb is not None:
         code = tb.tb_frame.f_code
-        if R is not None and code.co_filename == R.script:
+        if state.R is not None and code.co_filename == state.R.script:
             out.append([code.co_filename, tb.tb_lineno, code.co_name])
         tb = tb.tb_next
     return out
@@ -302,7 +270,7 @@ def _student_tb(tb) -> list:
 
 def _enumerate():
     threads = _orig["enumerate"]()
-    if R is not None and from_submission(2):
+    if state.R is not None and from_submission(2):
         record("enum", threads=[{"tn": t.name, "repr": repr(t), "ident": t.ident} for t in threads], ln=line())
     return threads
 
@@ -310,18 +278,15 @@ def _enumerate():
 # -- factories ----------------------------------------------------------------------------------
 
 def _lock_factory():
-    from .primitives import Lock
-    return Lock(visible=from_submission(2))
+    return primitives.Lock(visible=from_submission(2))
 
 
 def _rlock_factory(*args, **kwargs):
-    from .primitives import RLock
-    return RLock(visible=from_submission(2))
+    return primitives.RLock(visible=from_submission(2))
 
 
 def _internal_lock():
-    from .primitives import Lock
-    return Lock(visible=False)
+    return primitives.Lock(visible=False)
 
 
 _orig: dict = {}
@@ -341,7 +306,6 @@ def patch() -> None:
     _patched = True
     import _thread
     import queue
-    from . import files, primitives
 
     site_builtins()
     _orig["start"] = threading.Thread.start
@@ -390,8 +354,7 @@ def deactivate() -> None:
     For what the engine does not control but must not hang, such as a multiprocessing Manager's
     server process: its threads block in ``accept``/``recv`` and must run for real.
     """
-    global S
-    S = None
+    state.S = None
     for obj, name, original in reversed(_replaced):
         setattr(obj, name, original)
     _replaced.clear()
@@ -410,8 +373,8 @@ def site_builtins() -> None:
 
 def activate(scheduler, recorder, options: dict) -> None:
     """Give this process its scheduler and recorder; the running thread becomes MainThread."""
-    global S, R, IDENT0
-    S, R = scheduler, recorder
+    global IDENT0
+    state.S, state.R = scheduler, recorder
     config.clear()
     config.update(options)
     # Idents vary with the seed (a hard-coded "<Thread(Thread-1, started 1001)>" fails) yet repeat.
@@ -430,15 +393,15 @@ def activate(scheduler, recorder, options: dict) -> None:
 # -- multiprocessing ------------------------------------------------------------------------------
 
 def _before_fork() -> None:
-    if R is not None:
-        R.flush()
+    if state.R is not None:
+        state.R.flush()
 
 
 def _after_fork_in_child() -> None:
-    if S is not None:
-        S.after_fork_in_child()
-    if R is not None:
-        R.after_fork()
+    if state.S is not None:
+        state.S.after_fork_in_child()
+    if state.R is not None:
+        state.R.after_fork()
         record("proc", ppid=_os.getppid(), method="fork")
 
 
@@ -452,12 +415,12 @@ def _wrap_connection(cls) -> None:
     def traced_recv(self):
         # A blocking recv would keep the baton from the thread that is to send: wait in turns;
         # and once no thread and no child process is left to send, it would wait forever.
-        if S is not None and S.managed():
+        if state.S is not None and state.S.managed():
             while not self.poll(0):
-                if S.alive > 1 and S.let_others_run():
+                if state.S.alive > 1 and state.S.let_others_run():
                     continue
                 if not sys.modules["multiprocessing"].active_children() and not self.poll(0.05):
-                    S.stuck("recv on a Pipe that no living process can send to", line())
+                    state.S.stuck("recv on a Pipe that no living process can send to", line())
                     break
                 self.poll(0.002)
         obj = recv(self)
@@ -490,7 +453,7 @@ def _preparation_data(name):
     global _spawned
     data = _orig["prep"](name)
     spawn_cfg = config.get("spawn")
-    if spawn_cfg and S is not None:
+    if spawn_cfg and state.S is not None:
         _spawned += 1
         data["grader_engine"] = dict(spawn_cfg, now=_vnow(), n=_spawned)
     return data

@@ -21,7 +21,7 @@ import os
 import random
 import sys
 
-from . import files, runtime, strategies
+from . import files, runtime, state, strategies
 from .events import EXIT_LIMIT
 from .recorder import Capture, Recorder
 from .scheduler import Scheduler
@@ -41,7 +41,7 @@ def start(cfg: dict) -> None:
                       on_stop=lambda kind, detail: os._exit(EXIT_LIMIT))
     sched.now = now
     fd = os.open(cfg["events"], os.O_WRONLY | os.O_APPEND)
-    rec = Recorder(fd, cfg["script"], runtime.who, limits["output_bytes"], on_overflow=lambda: os._exit(EXIT_LIMIT))
+    rec = Recorder(fd, cfg["script"], state.who, limits["output_bytes"], on_overflow=lambda: os._exit(EXIT_LIMIT))
     runtime.activate(sched, rec, cfg["options"])
     files.serve(cfg.get("data"), cfg.get("data_file"))
     sys.stdout = Capture(rec, "out", 1)
