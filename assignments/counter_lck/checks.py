@@ -5,6 +5,7 @@ Run by ``grade``, or by pytest: ``pytest --submission counter_lck.py``.
 import dataclasses
 
 from grader.verdicts.analysis import lock_verdict
+from grader.verdicts.analysis.timeline import lock_timeline
 from grader.verdicts.common import check_runs  # noqa: F401  (the shared `runs` check)
 from grader.verdicts.kit import (assert_exact_tally, assert_one_thread_per_call,
                                  assert_printed_after_all_ended, assert_started_before_joined, where)
@@ -21,7 +22,8 @@ def check_lock(obs):
     for run in obs.runs:
         verdict = lock_verdict(run.events)
         ln = verdict.rmw.read_line if verdict.rmw is not None else None
-        assert verdict.ok, dataclasses.replace(verdict.failure(), where=where(run, ln))
+        assert verdict.ok, dataclasses.replace(verdict.failure(), where=where(run, ln),
+                                               timeline=lock_timeline(run.events, verdict))
 
 
 def check_concurrent(obs):
