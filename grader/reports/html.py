@@ -100,22 +100,23 @@ pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f7f7f5;border:1px so
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);clip-path:inset(50%);white-space:nowrap}
 .score{font-size:1.1rem;margin:.3rem 0}
 .score strong{font-size:1.6rem}
-.meter{height:10px;border-radius:5px;background:#e6e6e1;overflow:hidden;max-width:420px}
+.meter{height:10px;border-radius:5px;background:#e6e6e1;overflow:hidden;max-width:420px;margin:0 0 .9rem}
 .meter span{display:block;height:100%;background:#0072B2}
 .checks{list-style:none;margin:.2rem 0 0;padding:0}
-.check{display:flex;flex-wrap:wrap;align-items:baseline;gap:.1rem .6rem;padding:.45rem .15rem;border-bottom:1px solid #ecece8}
+.check{display:grid;grid-template-columns:1.2em max-content minmax(0,1fr) max-content;align-items:baseline;gap:.1rem .6rem;padding:.45rem .15rem;border-bottom:1px solid #ecece8}
 .check:last-child{border-bottom:0}
-.check .mark{font-weight:bold;min-width:1.1em}
-.check .ctitle{flex:1 1 12rem}
-.check .pts{margin-left:auto;white-space:nowrap;font-variant-numeric:tabular-nums}
+.check .mark{font-weight:bold}
+.check .pts{white-space:nowrap;font-variant-numeric:tabular-nums;text-align:right}
 .pass .mark{color:#00704f}.fail .mark,.failure h3 .mark,.failure h4 .mark{color:#a33a00}
 .failure{border-left:5px solid #D55E00}
 .failure .summary{font-weight:bold;margin:.3rem 0 .5rem}
 dl.facts{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.15rem .9rem;margin:.3rem 0 .6rem}
 dl.facts dt{color:#555}
 dl.facts dd{margin:0;overflow-wrap:anywhere}
+dl.facts dd pre{margin:0}
 figure{margin:.8rem 0}
-.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;border:1px solid #e2e2de;border-radius:8px;background:#fff}
+.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;border:1px solid #e2e2de;border-radius:8px;background:#fff;width:fit-content;max-width:100%}
+div.table.scroll{width:auto}
 .scroll svg{display:block;height:auto;max-width:100%}
 figcaption{font-weight:bold;margin:.45rem 0 .2rem}
 .flow{margin:.1rem 0 .3rem;font-size:.92rem}
@@ -214,6 +215,12 @@ def _svg_width(svg: str) -> float:
         return 0.0
 
 
+def _fact(text: str) -> str:
+    """A fact of a failure: a text of several lines (a source line and its caret) keeps its lines."""
+    text = text.rstrip("\n")
+    return f"<pre>{esc(text)}</pre>" if "\n" in text else esc(text)
+
+
 def _failure_block(check: CheckResult, lang: Lang, level: int, prefix: str) -> str:
     ident = f"{prefix}fail-{_ident(check.id)}"
     h = f"h{min(level, 6)}"
@@ -229,7 +236,7 @@ def _failure_block(check: CheckResult, lang: Lang, level: int, prefix: str) -> s
              if part is not None]
     if facts:
         parts.append('<dl class="facts">' + "".join(
-            f"<dt>{esc(_t(key, lang))}</dt><dd>{esc(part(lang))}</dd>" for key, part in facts) + "</dl>")
+            f"<dt>{esc(_t(key, lang))}</dt><dd>{_fact(part(lang))}</dd>" for key, part in facts) + "</dl>")
     if f.timeline is not None and f.timeline.lanes:
         parts.append(_figure(f.timeline, lang, f"{ident}-tl"))
     if f.trace:
@@ -382,7 +389,7 @@ def render_index(students: Sequence[IndexStudent], exercises: Sequence[IndexExer
         f'<figure><div class="scroll">'
         + histogram_svg(bins, _i("distribution", lang), _i("dist_x", lang, max=_points(max_total)),
                         _i("dist_y", lang), ident="dist")
-        + f'</div></figure><details><summary>{esc(_i("table", lang))}</summary><div class="scroll"><table>'
+        + f'</div></figure><details><summary>{esc(_i("table", lang))}</summary><div class="scroll table"><table>'
         f'<thead><tr><th class="num">{esc(_i("score", lang))}</th><th class="num">{esc(_i("dist_y", lang))}</th></tr>'
         f"</thead><tbody>{rows}</tbody></table></div></details></section>")
     # failures per check, per exercise
@@ -405,7 +412,7 @@ def render_index(students: Sequence[IndexStudent], exercises: Sequence[IndexExer
             f'<figure id="ex-{_ident(ex.id)}" data-exercise="{esc(ex.id)}"><h3>{esc(label)}</h3>'
             f'<p class="muted">{esc(sub)}</p><div class="scroll">'
             + hbars_svg(bars, _i("fail_title", lang, ex=ex.id, n=n), ident=f"fails-{_ident(ex.id)}")
-            + f'</div><details><summary>{esc(_i("table", lang))}</summary><div class="scroll"><table><thead><tr>'
+            + f'</div><details><summary>{esc(_i("table", lang))}</summary><div class="scroll table"><table><thead><tr>'
             f'<th>{esc(_t("checks", lang))}</th><th></th><th class="num">{esc(_i("failed_n", lang))}</th></tr></thead>'
             f"<tbody>{table}</tbody></table></div></details></figure>")
     parts.append("</div></section>")
@@ -429,7 +436,7 @@ def render_index(students: Sequence[IndexStudent], exercises: Sequence[IndexExer
         body.append(f'<tr data-student="{esc(s.key)}"><td><code>{esc(s.key)}</code></td><td>{esc(s.name)}</td>'
                     f'{"".join(cells)}<td class="num">{"" if total is None else _points(total)}</td><td>{link}</td></tr>')
     parts.append(
-        f'<section class="card" id="students"><h2>{esc(_i("students", lang))}</h2><div class="scroll"><table>'
+        f'<section class="card" id="students"><h2>{esc(_i("students", lang))}</h2><div class="scroll table"><table>'
         f'<thead><tr><th scope="col">{esc(_i("key", lang))}</th><th scope="col">{esc(_i("name", lang))}</th>{head_cells}'
         f'<th class="num" scope="col">{esc(_i("total", lang))} ({_points(max_total)})</th>'
         f'<th scope="col">{esc(_i("report", lang))}</th></tr></thead><tbody>{"".join(body)}</tbody></table></div></section>')

@@ -128,6 +128,14 @@ class _Layout:
     count_unit: float
 
 
+def _n_rows(tl: Timeline) -> int:
+    """How many moments the picture has: up to the last mark or bar of a lane that exists."""
+    lanes = len(tl.lanes)
+    ats = [m.at for m in tl.marks if 0 <= m.lane < lanes]
+    ats += [x for sp in tl.spans if 0 <= sp.lane < lanes for x in (sp.start, sp.end)]
+    return 1 + max([a for a in ats if a >= 0] + [0])
+
+
 def _tags(tl: Timeline) -> list[str]:
     """A short name per lane for the start of its lines: the first word of the thread's name when
     that is enough to tell the lanes apart (``Thread-11`` for ``Thread-11 (counter)``)."""
@@ -176,7 +184,7 @@ def _line_width(line: list[tuple[str, int, str, str]]) -> float:
 
 def _layout(tl: Timeline, lang: Lang, words: bool = True) -> _Layout:
     n_lanes = max(1, len(tl.lanes))
-    n_rows = 1 + max([m.at for m in tl.marks] + [s.end for s in tl.spans] + [s.start for s in tl.spans] + [0])
+    n_rows = _n_rows(tl)
     by_row: list[list[TimelineMark]] = [[] for _ in range(n_rows)]
     for m in sorted(tl.marks, key=lambda m: (m.at, m.lane)):
         if 0 <= m.at < n_rows and 0 <= m.lane < n_lanes:
@@ -462,7 +470,7 @@ def timeline_steps(tl: Timeline, lang: Lang) -> list[list[tuple[str, bool]]]:
     """The rows of the picture as text, for the list under the narrow picture: per row, its
     marks as ``(text, highlighted)``: ``Thread-11 みず = 0 を読む（14行目）``."""
     tags = _tags(tl)
-    rows = 1 + max([m.at for m in tl.marks] + [s.end for s in tl.spans] + [0])
+    rows = _n_rows(tl)
     out: list[list[tuple[str, bool]]] = [[] for _ in range(rows)]
     for m in sorted(tl.marks, key=lambda m: (m.at, m.lane)):
         if not (0 <= m.lane < len(tl.lanes) and 0 <= m.at < rows):
@@ -611,7 +619,7 @@ def histogram_svg(bins: Sequence[tuple[str, int]], title: str, x_label: str, y_l
     """
     n = max(1, len(bins))
     top = max([c for _, c in bins] + [1])
-    col = max(14.0, min(36.0, 600.0 / n))
+    col = max(14.0, min(32.0, 330.0 / n))  # about a phone's width; more columns scroll
     label_w = max([text_width(lab, SMALL) for lab, _ in bins] + [0])
     every = 1
     while label_w * 1.15 > col * every:  # show every k-th label so that they do not overlap
@@ -649,8 +657,8 @@ def hbars_svg(rows: Sequence[tuple[str, int, int]], title: str, ident: str = "ba
 
     Sized for a phone (about 340 px wide) and labelled for screen readers by ``title``.
     """
-    label_w = max([text_width(lab, SMALL + 1) for lab, _, _ in rows] + [40])
-    counts_w = max([text_width(f"{v}/{t}", SMALL) for _, v, t in rows] + [30])
+    label_w = max([text_width(lab, LABEL) for lab, _, _ in rows] + [40])
+    counts_w = max([text_width(f"{v}/{t}", LABEL) for _, v, t in rows] + [30])
     bar_w = 150.0
     width = PAD + label_w + 8 + bar_w + 8 + counts_w + PAD
     row_h = 22
@@ -664,12 +672,12 @@ def hbars_svg(rows: Sequence[tuple[str, int, int]], title: str, ident: str = "ba
     for k, (lab, value, total) in enumerate(rows):
         y = PAD + k * row_h
         share = value / total if total else 0.0
-        out.append(f'<text x="{_num(PAD)}" y="{_num(y + 15)}" font-size="{SMALL + 1}" fill="{TEXT}">{_esc(lab)}</text>')
+        out.append(f'<text x="{_num(PAD)}" y="{_num(y + 15)}" font-size="{LABEL}" fill="{TEXT}">{_esc(lab)}</text>')
         out.append(f'<rect x="{_num(x_bar)}" y="{_num(y + 4)}" width="{_num(bar_w)}" height="14" fill="#EEEEEE"/>')
         if value:
             out.append(f'<rect x="{_num(x_bar)}" y="{_num(y + 4)}" width="{_num(max(2.0, bar_w * share))}" height="14" '
                        f'fill="{VERMILLION}"><title>{_esc(lab)}: {value}/{total}</title></rect>')
-        out.append(f'<text x="{_num(x_bar + bar_w + 8)}" y="{_num(y + 15)}" font-size="{SMALL}" fill="{TEXT}">'
+        out.append(f'<text x="{_num(x_bar + bar_w + 8)}" y="{_num(y + 15)}" font-size="{LABEL}" fill="{TEXT}">'
                    f'{value}/{total}</text>')
     out.append("</svg>")
     return "".join(out)
