@@ -101,3 +101,11 @@ def test_batch_writes_a_page_per_student_and_an_index(tmp_path, html_page):
     racy = html_page((out / "feedback" / "s2212346.html").read_text(encoding="utf-8"))
     assert [s.get("data-kind") for s in racy.timelines()] == ["join"]
     assert "合計" in racy.text and "s2212346" in racy.text
+
+
+def test_an_english_locale_does_not_change_the_language_of_errors(tmp_path):
+    """Messages written before the arguments are parsed follow the same rule as the report."""
+    ja = grade("nothing.py", cwd=tmp_path)
+    assert ja.returncode == 2 and ja.stderr == "grade: nothing.py が見つかりません。\n"
+    en = grade("nothing.py", "--lang", "en", cwd=tmp_path, lang_env="ja_JP.UTF-8")
+    assert en.returncode == 2 and "nothing.py" in en.stderr and not re.search("[\u3040-\u30ff]", en.stderr)

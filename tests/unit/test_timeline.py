@@ -114,7 +114,7 @@ def test_lost_update_timeline_is_the_trace():
     assert tl.caption == describe_lost_update(lu)[0]
     assert [(tl.marks[k.src].lane, tl.marks[k.dst].lane, k.kind) for k in tl.links] == [(1, 0, "overwrites")]
     assert tl.times == (0.0, 0.0, 2.0, 3.0)
-    assert tl.marks[0].note == Msg("（まだないので既定値）", "(not there yet: the default)")
+    assert tl.marks[0].note == Msg("キーがまだなく既定値", "not in the dict yet: the default")
 
 
 def test_lost_update_timeline_shows_the_locks_held_meanwhile():

@@ -58,7 +58,7 @@ def _write_label(key, val) -> Msg:
     return Msg(f"{k} = {v} を書く", f"wrote {k} = {v}")
 
 
-_DEFAULT_NOTE = Msg("（まだないので既定値）", "(not there yet: the default)")
+_DEFAULT_NOTE = Msg("キーがまだなく既定値", "not in the dict yet: the default")  # as the text trace says
 
 
 @dataclass
