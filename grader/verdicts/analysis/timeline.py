@@ -105,20 +105,23 @@ class _Builder:
         return self.lanes.index(thread)
 
     def mark(self, index: int, thread: Thread, kind: str, label: Msg, **kw) -> int:
-        """Add a mark (once per event and kind) and return its number."""
+        """Add a mark (once per event and kind: a second call returns the first) and return its number."""
         e = self.events[index]
         lane = self.lane(thread, thread_label(e))
         seen = self._seen.get((index, lane, kind))
         if seen is not None:
-            m = self.marks[seen]
-            m.lost = m.lost or kw.get("lost", False)
-            if kw.get("note") is not None:
-                m.note = kw["note"]
             return seen
         kw.setdefault("line", e.get("ln"))
         self.marks.append(_Mark(index, lane, kind, label, **kw))
         self._seen[(index, lane, kind)] = len(self.marks) - 1
         return len(self.marks) - 1
+
+    def flag(self, index: int, thread: Thread, kind: str, note: Msg) -> None:
+        """Highlight the mark already drawn for this event, with ``note`` under it: where it goes wrong."""
+        seen = self._seen.get((index, self.lanes.index(thread), kind)) if thread in self.lanes else None
+        if seen is not None:
+            self.marks[seen].lost = True
+            self.marks[seen].note = note
 
     def span(self, thread: Thread, start: int | None, end: int | None, kind: str, label: Msg) -> None:
         if thread in self.lanes:
@@ -320,27 +323,26 @@ def lock_timeline(events: Sequence[dict], verdict) -> Timeline | None:
     no_lock = Msg("Lock を持っていない", "no Lock held")
     reason = verdict.reason
     if reason == "unguarded":
-        b.mark(r.read_at, r.thread, "read", Msg("", ""), lost=True, note=no_lock)
-        b.mark(r.write_at, r.thread, "write", Msg("", ""), lost=True, note=no_lock)
+        b.flag(r.read_at, r.thread, "read", no_lock)
+        b.flag(r.write_at, r.thread, "write", no_lock)
     elif reason == "released_between":
         rel = next((i for i in range(r.read_at + 1, r.write_at)
                     if events[i]["k"] == "rel" and tid(events[i]) == r.thread
                     and any(events[i].get("obj") == obj for _, obj in verdict.locks)), None)
         if rel is not None:
             name = _obj_name(events[rel].get("kind"), events[rel].get("obj"))
-            b.mark(rel, r.thread, "release", Msg(f"{name} を解放", f"release {name}"), lost=True,
-                   note=Msg("書き込む前に解放", "released before the write"))
-        b.mark(r.write_at, r.thread, "write", Msg("", ""), lost=True, note=no_lock)
+            b.mark(rel, r.thread, "release", Msg(f"{name} を解放", f"release {name}"))
+            b.flag(rel, r.thread, "release", Msg("書き込む前に解放", "released before the write"))
+        b.flag(r.write_at, r.thread, "write", no_lock)
     elif reason == "acquired_after_read":
-        b.mark(r.read_at, r.thread, "read", Msg("", ""), lost=True,
-               note=Msg("Lock を取る前に読む", "read before the Lock is taken"))
+        b.flag(r.read_at, r.thread, "read", Msg("Lock を取る前に読む", "read before the Lock is taken"))
     elif reason == "semaphore":
-        b.mark(r.read_at, r.thread, "read", Msg("", ""), lost=True,
-               note=Msg("Lock ではなく Semaphore の中", "inside a Semaphore, not a Lock"))
+        b.flag(r.read_at, r.thread, "read",
+               Msg("Lock ではなく Semaphore の中", "inside a Semaphore, not a Lock"))
     elif other is not None:  # lock_per_thread, different_locks: both inside at once
         second = pair[1]
-        b.mark(second.read_at, second.thread, "read", Msg("", ""), lost=True,
-               note=Msg("別の Lock を持って同時に入る", "gets in too, with another Lock"))
+        b.flag(second.read_at, second.thread, "read",
+               Msg("別の Lock を持って同時に入る", "gets in too, with another Lock"))
     return b.build("lock", _lock_caption(reason, r, other) or verdict.summary)
 
 
@@ -467,8 +469,8 @@ def semaphore_timeline(events: Sequence[dict], limit: int = 2) -> Timeline | Non
     _add_waits(b, events, lo, hi)
     notes = []
     if peak > limit:
-        b.mark(entering.read_at, entering.thread, "read", Msg("", ""), lost=True,
-               note=Msg(f"{peak} スレッド目が入る（上限 {limit}）", f"thread number {peak} gets in (limit {limit})"))
+        b.flag(entering.read_at, entering.thread, "read",
+               Msg(f"{peak} スレッド目が入る（上限 {limit}）", f"thread number {peak} gets in (limit {limit})"))
         caption = Msg(f"保護区間に同時に {peak} スレッドが入りました（上限は {limit}）",
                       f"{peak} threads were inside the guarded section at once (the limit is {limit})")
         if left_out:
