@@ -64,6 +64,8 @@ class TimelineMark:
     value: str | None = None
     lost: bool = False
     """This write's update is the one lost (or the mark is the culprit): drawn highlighted."""
+    note: Msg | None = None
+    """A second, emphasised line under the label (``この更新が失われる`` / ``this update is lost``)."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,25 @@ class TimelineSpan:
     start: int
     end: int
     kind: str
-    """``hold`` (a Lock/Semaphore held), ``wait`` (blocked), ``sleep``, ``inside`` (guarded section)."""
+    """``hold`` (a Lock/Semaphore held), ``wait`` (blocked), ``sleep``, ``inside`` (guarded section),
+    ``run`` (the thread is alive)."""
+    label: Msg
+    open_start: bool = False
+    """The bar began before the first moment drawn (a lock taken earlier)."""
+    open_end: bool = False
+    """The bar goes on after the last moment drawn (still held at a deadlock, still running)."""
+
+
+@dataclass(frozen=True)
+class TimelineLink:
+    """An arrow between two marks (indexes in ``Timeline.marks``): this write overwrites that one,
+    this thread waits for the lock that one took."""
+
+    src: int
+    dst: int
+    kind: str
+    """``overwrites`` (a write based on a stale read replaces another thread's), ``waits`` (for a
+    lock another thread holds, or for a thread to end)."""
     label: Msg
 
 
@@ -95,6 +115,13 @@ class Timeline:
     spans: tuple[TimelineSpan, ...] = ()
     counts: tuple[tuple[int, int], ...] = ()
     """``(at, n)``: how many threads were inside the guarded section from ``at`` on (semaphores)."""
+    limit: int | None = None
+    """How many threads may be inside at once (drawn beside ``counts``)."""
+    links: tuple[TimelineLink, ...] = ()
+    times: tuple[float, ...] = ()
+    """The virtual clock (seconds) at each ``at``, when known: ``times[at]``."""
+    notes: tuple[Msg, ...] = ()
+    """Lines shown under the picture: what was left out of it (``10 more threads wait for Lock #1``)."""
 
 
 @dataclass(frozen=True)

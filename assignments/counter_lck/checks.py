@@ -6,6 +6,7 @@ import dataclasses
 
 from grader.model import Msg
 from grader.verdicts.analysis import lock_verdict
+from grader.verdicts.analysis.timeline import lock_timeline
 from grader.verdicts.common import check_runs  # noqa: F401  (the shared `runs` check)
 from grader.verdicts.kit import (assert_exact_tallies, assert_one_thread_per_call,
                                  assert_printed_after_all_ended, assert_started_before_joined, where)
@@ -31,7 +32,8 @@ def check_lock(obs):
             continue
         judged += 1
         ln = verdict.rmw.read_line if verdict.rmw is not None else None
-        assert verdict.ok, dataclasses.replace(verdict.failure(), where=where(run, ln))
+        assert verdict.ok, dataclasses.replace(verdict.failure(), where=where(run, ln),
+                                               timeline=lock_timeline(run.events, verdict))
     if judged == 0 and nothing is not None:
         run, verdict = nothing
         assert False, dataclasses.replace(verdict.failure(), where=where(run, None))

@@ -1,6 +1,7 @@
 """Checks of counter_smp (see assignment.yaml). Run by ``grade`` or ``pytest --submission``."""
 from grader.model import Failure, Msg
 from grader.verdicts.analysis import expected_tally, final_dict_state, peak_inside, sync_objects
+from grader.verdicts.analysis.timeline import semaphore_timeline
 from grader.verdicts.common import check_runs, run_label  # noqa: F401  (the shared `runs` check)
 from grader.verdicts.kit import assert_exact_tallies, fmt_dict, no_tally_failure, printed_tally, where
 
@@ -27,7 +28,7 @@ def check_semaphore(obs):
             expected=EXPECTED_INSIDE,
             observed=Msg(f"同時に入っていたスレッド: {', '.join(names)}。作られた同期オブジェクト: {_semaphores(run).ja}",
                          f"inside together: {', '.join(names)}; sync objects created: {_semaphores(run).en}"),
-            where=run_label(run))
+            where=run_label(run), timeline=semaphore_timeline(run.events, LIMIT))
         if run.schedule.time_mode == "timed":
             best = max(best, peak)
     timed = [r for r in obs.runs if r.schedule.time_mode == "timed"]
@@ -39,7 +40,7 @@ def check_semaphore(obs):
             expected=EXPECTED_INSIDE,
             observed=Msg(f"最大 {best}。作られた同期オブジェクト: {_semaphores(run).ja}",
                          f"peak {best}; sync objects created: {_semaphores(run).en}"),
-            where=run_label(run))
+            where=run_label(run), timeline=semaphore_timeline(run.events, LIMIT))
 
 
 def check_exact_with_one(obs):

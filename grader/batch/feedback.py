@@ -4,19 +4,22 @@
 total, then per exercise the same report the single-file command prints (``render_terminal``
 without colour) and why that file was taken when its name was only close, or why there is none
 (not handed in, not graded yet), then any file of theirs
-that could not be matched to an exercise. ``one_line_feedback`` is the short form that goes into
-the "Feedback comments" column of Moodle's grading worksheet.
+that could not be matched to an exercise. ``render_feedback_html`` is the same as a page
+(``feedback/<key>.html``), each failure's interleaving drawn as ``grade FILE --html`` draws it.
+``one_line_feedback`` is the short form that goes into the "Feedback comments" column of Moodle's
+grading worksheet.
 """
 from __future__ import annotations
 
 from ..model import CheckResult, Lang, Msg
+from ..reports.html import esc, render_page, result_section
 from ..reports.terminal import render_terminal
 from ..reports.text import one_line, strip_ansi, xml_safe
 from ..exercises.catalog import Exercise
 from .model import Unmatched
 from .roster import Cell, Row, number
 
-__all__ = ["render_feedback", "one_line_feedback", "cell_digest", "STATUS"]
+__all__ = ["render_feedback", "render_feedback_html", "one_line_feedback", "cell_digest", "STATUS"]
 
 STATUS: dict[str, Msg] = {
     "graded": Msg("採点済み", "Graded"),
@@ -110,3 +113,44 @@ def render_feedback(row: Row, exercises: list[Exercise], unmatched: list[Unmatch
         lines += ["", _L["unmatched"](lang)]
         lines += [f"  - {_clean(u.relpath)}: {_clean(u.reason(lang))}" for u in own]
     return "\n".join(lines) + "\n"
+
+
+def render_feedback_html(row: Row, exercises: list[Exercise], unmatched: list[Unmatched], lang: Lang) -> str:
+    """The student's feedback as a self-contained HTML page in ``lang``: what ``render_feedback``
+    says, with each exercise's report as ``grade FILE --html`` shows it (timelines included)."""
+    s = row.student
+    total = row.total()
+    max_total = sum(ex.max_score for ex in exercises)
+    handed = len(row.graded) + len(row.pending)
+    parts = [
+        '<div class="card">',
+        f"<h1>{esc(s.name)}" + (f" <span class=\"muted\">({esc(s.key)})</span>" if s.name != s.key else "") + "</h1>",
+        f"<p>{esc(_L['title'](lang))}</p>",
+        f'<p class="score">{esc(_L["total"](lang))}: <strong>{number(total or 0)}</strong> / {number(max_total)} '
+        f"{esc(_L['points'](lang))} ({esc(_L['handed'](lang))} {handed}/{len(exercises)})</p>",
+        "</div>",
+    ]
+    for n, ex in enumerate(exercises, 1):
+        cell = row.cells[ex.id]
+        extra = []
+        if cell.status == "graded":
+            parts.append(result_section(cell.result, lang, level=2, prefix=f"ex{n}-"))
+            if cell.others:
+                extra.append(f"<p>{esc(_L['others'](lang).format(file=cell.item.relpath))}</p><ul>" + "".join(
+                    f"<li><code>{esc(item.relpath)}</code>: {number(result.score)}/{number(result.max_score)}</li>"
+                    for item, result in cell.others) + "</ul>")
+        else:
+            text = _L["pending_text" if cell.status == "pending" else "missing_text"](lang)
+            file = cell.item.relpath if cell.status == "pending" else ex.file
+            parts.append(f'<section class="card result" id="ex{n}-result" data-exercise="{esc(ex.id)}">'
+                         f"<h2>{esc(ex.title(lang))} <span class=\"muted\">[{esc(ex.id)}]</span></h2>"
+                         f"<p>{esc(text.format(file=file))}</p></section>")
+        if cell.item is not None and cell.item.note is not None:
+            extra.append(f"<p>※ {esc(cell.item.note(lang))}</p>")
+        if extra:
+            parts.append('<div class="card">' + "".join(extra) + "</div>")
+    own = sorted((u for u in unmatched if u.student is not None and u.student.key == s.key), key=lambda u: u.relpath)
+    if own:
+        parts.append(f'<div class="card"><p>{esc(_L["unmatched"](lang))}</p><ul>' + "".join(
+            f"<li><code>{esc(u.relpath)}</code>: {esc(u.reason(lang))}</li>" for u in own) + "</ul></div>")
+    return render_page(f"{s.name} ({s.key}) — {_L['title'](lang)}", "\n".join(parts), lang)

@@ -10,6 +10,9 @@
                           for a Moodle assignment export;
 - ``canvas_gradebook.csv`` for a Canvas export;
 - ``feedback/<student_key>.txt``            each student's feedback, in ``lang``;
+- ``feedback/<student_key>.html``           the same as a page, interleavings drawn;
+- ``index.html``          the TA's page: score distribution, failures per check, a link to each
+                          student's page (it shows the whole class: not for students);
 - ``results/<student_key>/<exercise>.json`` each result in Gradescope's ``results.json`` shape
                           (a further file for the same exercise: ``<exercise>~2.json``...);
 - ``summary.txt`` and ``summary.json``      the class summary (``grader.batch.summary``).
@@ -25,8 +28,9 @@ from pathlib import Path
 from ..exercises.catalog import Exercise
 from ..model import GradeResult, Lang
 from ..reports.gradescope import dumps, render_gradescope
+from ..reports.html import IndexExercise, IndexStudent, render_index
 from ..reports.junit import render_junit
-from .feedback import render_feedback
+from .feedback import render_feedback, render_feedback_html
 from .gradebook import canvas_rows, grades_rows, moodle_worksheet_rows, write_csv
 from .model import Discovery, Item
 from .roster import Row, build_roster, file_stems
@@ -54,6 +58,18 @@ def _prune(folder: Path, pattern: str, keep: set[Path], empty_dirs: bool = False
                 sub.rmdir()
 
 
+def _index_exercises(exercises: list[Exercise]) -> list[IndexExercise]:
+    return [IndexExercise(ex.id, ex.title, ex.max_score, tuple((c.id, c.title, c.points) for c in ex.checks))
+            for ex in exercises]
+
+
+def _index_students(rows: list[Row], exercises: list[Exercise], stems: dict[str, str]) -> list[IndexStudent]:
+    return [IndexStudent(row.student.key, row.student.name, f"feedback/{stems[row.student.key]}.html",
+                         {ex.id: row.cells[ex.id].result if row.cells[ex.id].result is not None
+                          else row.cells[ex.id].status for ex in exercises})
+            for row in rows]
+
+
 def write_outputs(
     out: Path,
     discovery: Discovery,
@@ -65,7 +81,7 @@ def write_outputs(
 
     Names are the file names above (``"junit.xml"``, ``"grades.csv"``,
     ``"moodle_grading_worksheet.csv"``, ``"moodle_grading_worksheet_<exercise>.csv"``,
-    ``"canvas_gradebook.csv"``, ``"summary.txt"``, ``"summary.json"``) and ``"feedback"`` and
+    ``"canvas_gradebook.csv"``, ``"summary.txt"``, ``"summary.json"``, ``"index.html"``) and ``"feedback"`` and
     ``"results"`` for the two folders. ``graded`` may be in any order and may hold results for
     exercises not in ``exercises`` (they are left out); the output is the same for the same input.
     """
@@ -105,6 +121,9 @@ def write_outputs(
         path = feedback_dir / f"{stem}.txt"
         path.write_text(render_feedback(row, exercises, discovery.unmatched, lang), encoding="utf-8", newline="\n")
         written.add(path)
+        path = feedback_dir / f"{stem}.html"
+        path.write_text(render_feedback_html(row, exercises, discovery.unmatched, lang), encoding="utf-8", newline="\n")
+        written.add(path)
         for ex in exercises:
             cell = row.cells[ex.id]
             if cell.result is None:
@@ -116,6 +135,10 @@ def write_outputs(
                 path.write_text(dumps(render_gradescope(result, lang)), encoding="utf-8", newline="\n")
                 written.add(path)
     _prune(feedback_dir, "*.txt", written)
+    _prune(feedback_dir, "*.html", written)
+    paths["index.html"] = out / "index.html"
+    paths["index.html"].write_text(render_index(_index_students(rows, exercises, stems), _index_exercises(exercises),
+                                                lang), encoding="utf-8", newline="\n")
     _prune(results_dir, "*/*.json", written, empty_dirs=True)
     paths["feedback"], paths["results"] = feedback_dir, results_dir
 

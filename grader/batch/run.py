@@ -17,6 +17,7 @@ from typing import Callable
 
 from ..exercises import catalog
 from ..model import Failure, GradeResult, GraderInputError, Msg
+from ..reports.terminal import pick_lang
 from . import store
 from .discover import discover
 from .executors import make_executor
@@ -128,12 +129,14 @@ class _Progress:
             self.bar.close()
 
 
-def grade_batch(source: Path, out: Path, *, seed: int = 1, jobs: int = 1, lang: str = "en",
+def grade_batch(source: Path, out: Path, *, seed: int = 1, jobs: int = 1, lang: str | None = None,
                 force: bool = False, shard: tuple[int, int] | None = None, executor: str = "local",
                 scheduler: str | None = None, only: list[str] | None = None,
                 echo: Callable[[str], None] = lambda s: print(s, file=sys.stderr)) -> BatchOutcome:
-    """Grade every submission under ``source`` into ``out``."""
+    """Grade every submission under ``source`` into ``out``; feedback in ``lang`` (default: the
+    course's language, as ``grade`` itself)."""
     t0 = time.perf_counter()
+    lang = pick_lang(lang)
     exercises = [ex for ex in catalog.exercises().values() if not only or ex.id in only]
     if not exercises:
         raise GraderInputError(Msg("採点する課題がありません", "no exercise to grade"))
@@ -193,8 +196,10 @@ def _save_state(out: Path, discovery: Discovery, graded, seed: int, shard, exerc
     (out / STATE).write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
 
 
-def merge(parts: list[Path], out: Path, lang: str = "en") -> BatchOutcome:
-    """Join the outputs of several shards (``grade merge``) into one ``out``."""
+def merge(parts: list[Path], out: Path, lang: str | None = None) -> BatchOutcome:
+    """Join the outputs of several shards (``grade merge``) into one ``out`` (feedback in ``lang``,
+    by default the course's language)."""
+    lang = pick_lang(lang)
     students, unmatched, graded, layouts, wanted = {}, {}, {}, set(), set()
     for part in parts:
         try:

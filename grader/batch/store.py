@@ -13,7 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from .. import __version__
-from ..model import CheckResult, Failure, GradeResult, Msg, Note
+from ..model import CheckResult, Failure, GradeResult, Msg, Note, Timeline, TimelineLink, TimelineMark, TimelineSpan
 from .model import Item, Student, Unmatched
 
 
@@ -21,12 +21,23 @@ def _msg(d) -> Msg | None:
     return None if d is None else Msg(d["ja"], d["en"])
 
 
+def _timeline(d) -> Timeline | None:
+    if d is None:
+        return None
+    marks = tuple(TimelineMark(**{**m, "label": _msg(m["label"]), "note": _msg(m.get("note"))}) for m in d["marks"])
+    spans = tuple(TimelineSpan(**{**s, "label": _msg(s["label"])}) for s in d.get("spans", ()))
+    links = tuple(TimelineLink(**{**k, "label": _msg(k["label"])}) for k in d.get("links", ()))
+    return Timeline(kind=d["kind"], lanes=tuple(d["lanes"]), marks=marks, caption=_msg(d["caption"]), spans=spans,
+                    counts=tuple((int(a), int(n)) for a, n in d.get("counts", ())), limit=d.get("limit"),
+                    links=links, times=tuple(d.get("times", ())), notes=tuple(_msg(n) for n in d.get("notes", ())))
+
+
 def _failure(d) -> Failure | None:
     if d is None:
         return None
     return Failure(summary=_msg(d["summary"]), expected=_msg(d.get("expected")), observed=_msg(d.get("observed")),
                    where=_msg(d.get("where")), trace=tuple(_msg(t) for t in d.get("trace", ())),
-                   replay=d.get("replay"))
+                   replay=d.get("replay"), timeline=_timeline(d.get("timeline")))
 
 
 def result_to_dict(result: GradeResult) -> dict:
@@ -47,10 +58,16 @@ def result_from_dict(d: dict) -> GradeResult:
     )
 
 
+FORMAT = "2"
+"""The shape of a stored result; results cached in an older shape are graded again (2: failures
+carry their timeline, which the HTML feedback draws)."""
+
+
 def cache_key(content: bytes, exercise: str, exercise_version: str, seed: int) -> str:
-    """What decides a result: the file's bytes, the exercise and its version, the seed, the grader."""
+    """What decides a result: the file's bytes, the exercise and its version, the seed, the grader
+    and the shape results are stored in."""
     h = hashlib.sha256()
-    for part in (__version__, exercise, exercise_version, str(seed)):
+    for part in (__version__, FORMAT, exercise, exercise_version, str(seed)):
         h.update(part.encode() + b"\0")
     h.update(content)
     return h.hexdigest()

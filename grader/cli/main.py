@@ -29,11 +29,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", help="the submission (.py or .ipynb)")
     p.add_argument("--exercise", "-e", metavar="ID", help="exercise id (default: inferred from the file name)")
     p.add_argument("--seed", type=int, default=1, help="base seed: the same seed gives the same report (default 1)")
-    p.add_argument("--lang", choices=("ja", "en"), help="report language (default: from the locale)")
+    p.add_argument("--lang", choices=("ja", "en"),
+                   help="report language (default: the course's language, Japanese for this course)")
     p.add_argument("--junit", metavar="PATH", help="write a JUnit XML report")
     p.add_argument("--junit-flavor", choices=("jenkins", "codegrade"), default="jenkins",
                    help="codegrade: no properties, no suite output")
     p.add_argument("--json", metavar="PATH", help="write results JSON (Gradescope results.json shape)")
+    p.add_argument("--html", metavar="PATH", help="write a self-contained HTML report (the failing interleaving drawn)")
     p.add_argument("--jobs", "-j", type=int, default=None, help="runs in parallel (default: one per CPU)")
     p.add_argument("--list", action="store_true", help="list the exercises and their checks")
     p.add_argument("--doctor", action="store_true", help="show which protections are active on this machine")
@@ -41,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _batch(argv: list[str], env: dict) -> int:
+def _batch(argv: list[str]) -> int:
     from ..batch.run import grade_batch, parse_shard
     from ..reports.terminal import pick_lang
     from ..runner.launcher import cpu_count
@@ -51,14 +53,14 @@ def _batch(argv: list[str], env: dict) -> int:
     p.add_argument("--out", required=True, help="folder for junit.xml, grades.csv, feedback/, summary...")
     p.add_argument("--jobs", "-j", type=int, default=cpu_count(), help="submissions graded at once (default: one per CPU)")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--lang", choices=("ja", "en"))
+    p.add_argument("--lang", choices=("ja", "en"), help="feedback language (default: the course's language)")
     p.add_argument("--exercise", "-e", action="append", metavar="ID", help="grade only this exercise (repeatable)")
     p.add_argument("--force", action="store_true", help="regrade everything, ignoring the cache")
     p.add_argument("--shard", metavar="K/N", help="grade only the K-th of N deterministic parts of the class")
     p.add_argument("--executor", choices=("local", "dask"), default="local")
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address for --executor dask")
     args = p.parse_args(argv)
-    lang = pick_lang(args.lang, env)
+    lang = pick_lang(args.lang)
     if args.exercise:
         for ex in args.exercise:
             from ..exercises import catalog
@@ -75,16 +77,16 @@ def _batch(argv: list[str], env: dict) -> int:
     return 130 if outcome.interrupted else EXIT_PASS
 
 
-def _merge(argv: list[str], env: dict) -> int:
+def _merge(argv: list[str]) -> int:
     from ..batch.run import merge
     from ..reports.terminal import pick_lang
 
     p = _Parser(prog="grade merge", description="Join the outputs of grade batch --shard runs into one.")
     p.add_argument("parts", nargs="+", help="output folders of the shards")
     p.add_argument("--out", required=True)
-    p.add_argument("--lang", choices=("ja", "en"))
+    p.add_argument("--lang", choices=("ja", "en"), help="feedback language (default: the course's language)")
     args = p.parse_args(argv)
-    outcome = merge([Path(x) for x in args.parts], Path(args.out), pick_lang(args.lang, env))
+    outcome = merge([Path(x) for x in args.parts], Path(args.out), pick_lang(args.lang))
     sys.stdout.write(outcome.summary)
     return EXIT_PASS
 
@@ -108,16 +110,16 @@ def _write(path: str, data: bytes) -> None:
                                    f"cannot write the report {path}: {exc.strerror}")) from None
 
 
-def run(argv: list[str], lang_env: dict) -> int:
+def run(argv: list[str]) -> int:
     """The command's body; raises GraderInputError for what it cannot grade."""
     from ..reports.terminal import pick_lang
 
     if argv[:1] == ["batch"]:
-        return _batch(argv[1:], lang_env)
+        return _batch(argv[1:])
     if argv[:1] == ["merge"]:
-        return _merge(argv[1:], lang_env)
+        return _merge(argv[1:])
     args = build_parser().parse_args(argv)
-    lang = pick_lang(args.lang, lang_env)
+    lang = pick_lang(args.lang)
     if args.list:
         sys.stdout.write(_list(lang))
         return EXIT_PASS
@@ -157,6 +159,9 @@ def run(argv: list[str], lang_env: dict) -> int:
     if args.json:
         from ..reports.gradescope import dumps, render_gradescope
         _write(args.json, dumps(render_gradescope(result, lang)).encode("utf-8"))
+    if args.html:
+        from ..reports.html import render_html
+        _write(args.html, render_html(result, lang).encode("utf-8"))
     color = not args.no_color and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     sys.stdout.write(render_terminal(result, lang, color))
     return EXIT_PASS if result.passed else EXIT_FAIL
@@ -171,18 +176,29 @@ def _lang_arg(argv: list[str]) -> str | None:
     return None
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Console entry point (``grade``)."""
+def _early_lang(argv: list[str]) -> str:
+    """The language of a message written before the arguments are parsed: ``--lang``, else the
+    course's; Japanese (the default of a course that declares none) when neither can be read."""
     from ..reports.terminal import pick_lang
 
-    argv = sys.argv[1:] if argv is None else argv
-    env = dict(os.environ)
-    try:  # the language of a message written before the arguments are parsed
-        lang = pick_lang(_lang_arg(argv), env)
-    except ValueError:
-        lang = "en"
     try:
-        code = run(argv, env)
+        return pick_lang(_lang_arg(argv))
+    except ValueError:  # an unknown --lang: argparse will say so, in the course's language
+        pass
+    except Exception:  # a course.yaml that cannot be read: run() reports it
+        return "ja"
+    try:
+        return pick_lang(None)
+    except Exception:
+        return "ja"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point (``grade``)."""
+    argv = sys.argv[1:] if argv is None else argv
+    lang = _early_lang(argv)
+    try:
+        code = run(argv)
     except GraderInputError as exc:
         sys.stderr.write(f"grade: {exc.msg(lang)}\n")
         code = EXIT_CANNOT

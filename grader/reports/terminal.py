@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import unicodedata
-from typing import Mapping
-
 from grader.model import LANGS, GradeResult, Lang
 from grader.reports.text import strip_ansi, xml_safe
 
@@ -92,17 +90,21 @@ def render_terminal(result: GradeResult, lang: Lang, color: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def pick_lang(explicit: str | None, env: Mapping[str, str]) -> Lang:
-    """The report language: ``explicit`` (``"ja"`` or ``"en"``) if given; else ``"ja"`` when the
-    first non-empty of ``LC_ALL``, ``LC_MESSAGES``, ``LANG`` in ``env`` starts with ``ja``
-    (``ja_JP.UTF-8``); else ``"en"``. An explicit value other than ``ja``/``en`` is a ValueError.
+def pick_lang(explicit: str | None, course_lang: str | None = None) -> Lang:
+    """The report language: ``explicit`` (``"ja"`` or ``"en"``, from ``--lang``) if given, else the
+    course's language: ``course_lang``, or when that is None the ``language`` of the course's
+    ``course.yaml`` (Japanese for this course).
+
+    The locale (``LANG``, ``LC_ALL``) plays no part: a student on an English-language machine still
+    gets the course's language unless they ask for another. A course language other than ``ja`` or
+    ``en`` gives English. An explicit value other than ``ja``/``en`` is a ValueError.
     """
     if explicit:
         if explicit not in LANGS:
             raise ValueError(f"unknown language {explicit!r} (expected one of {', '.join(LANGS)})")
         return explicit  # type: ignore[return-value]
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = env.get(name, "")
-        if value:
-            return "ja" if value.lower().startswith("ja") else "en"
-    return "en"
+    if course_lang is None:
+        from ..exercises.catalog import course  # reads course.yaml once (cached)
+        course_lang = course().language
+    language = str(course_lang).strip().lower().replace("_", "-")
+    return "ja" if language == "ja" or language.startswith("ja-") else "en"

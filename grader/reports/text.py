@@ -6,9 +6,10 @@ into XML, JSON and a terminal.
 """
 from __future__ import annotations
 
+import html
 import re
 
-__all__ = ["strip_ansi", "xml_safe", "head_tail", "one_line"]
+__all__ = ["strip_ansi", "xml_safe", "head_tail", "one_line", "html_text"]
 
 _ANSI = re.compile(
     r"""
@@ -112,3 +113,9 @@ def one_line(s: str, limit: int = 200) -> str:
     if limit <= 0:
         return ""
     return flat[: limit - 1].rstrip() + "…"
+
+
+def html_text(s: str) -> str:
+    """Untrusted text ready for HTML or SVG, as text or inside a quoted attribute: ANSI sequences
+    removed, characters XML forbids made visible (``xml_safe``), ``& < > " '`` escaped."""
+    return html.escape(xml_safe(strip_ansi(s)), quote=True)

@@ -9,6 +9,7 @@ import re
 import signal
 
 from ..model import Failure, Msg
+from .analysis.timeline import deadlock_timeline
 from .observation import Observation, RunRecord
 
 _VARIANT = {
@@ -99,7 +100,7 @@ def why_not_normal(run: RunRecord, obs: Observation) -> Failure:
             summary=Msg("デッドロック: どのスレッドも進めなくなりました", "deadlock: no thread can go on"),
             expected=Msg("すべてのスレッドが最後まで進むこと", "every thread runs to its end"),
             observed=Msg("すべてのスレッドが互いを待って止まりました", "every thread is waiting for another"),
-            where=where, trace=trace)
+            where=where, trace=trace, timeline=deadlock_timeline(run.events, stop))
     if stop is not None and stop["k"] == "limit":
         return _limit_failure(stop, where)
     if run.exceptions:

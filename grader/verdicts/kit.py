@@ -11,6 +11,7 @@ from ..model import Failure, Msg
 from .analysis import (LostUpdate, calls, describe_lost_update, expected_tally, find_tally, simplest_loss,
                        thread_timeline)
 from .analysis._common import fmt
+from .analysis.timeline import join_timeline, lost_update_timeline
 from .common import line_ref, run_label
 from .observation import RunRecord
 
@@ -58,12 +59,14 @@ def wrong_tally_failure(run: RunRecord, expected: dict, got: dict, ln: int | Non
     detail_ja = "、".join(f"{fmt(k)} が {e} ではなく {g}" for k, e, g in diffs)
     loss = loss or simplest_loss(run.events)
     trace: tuple[Msg, ...] = ()
+    timeline = None
     summary = Msg(f"集計結果が正しくありません: {detail_ja}", f"the tally is wrong: {detail_en}")
     if loss is not None:
         head, trace = describe_lost_update(loss)
         summary = Msg(f"{summary.ja}（{head.ja}）", f"{summary.en} ({head.en})")
+        timeline = lost_update_timeline(run.events, loss, caption=head)  # the same interleaving, drawn
     return Failure(summary=summary, expected=Msg.same(fmt_dict(expected)), observed=Msg.same(fmt_dict(got)),
-                   where=where(run, ln), trace=trace)
+                   where=where(run, ln), trace=trace, timeline=timeline)
 
 
 def assert_exact_tally(run: RunRecord, first: int = 9, marker: str = MARKER) -> None:
@@ -220,4 +223,5 @@ def assert_printed_after_all_ended(run: RunRecord, marker: str = MARKER, fn: str
                      "join every thread, then print the result"),
         observed=Msg(f"表示した時点（{printed['t']:.1f}秒）でまだ実行中: {_names(s.name for s in running)}",
                      f"still running when it was printed (at {printed['t']:.1f} s): {_names(s.name for s in running)}"),
-        where=where(run, printed.get("ln")))
+        where=where(run, printed.get("ln")),
+        timeline=join_timeline(run.events, pos, [s.vid for s in running], marker))

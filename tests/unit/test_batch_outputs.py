@@ -289,8 +289,8 @@ def test_junit_one_suite_per_student_and_exercise(tmp_path, junit_schema, layout
 def test_feedback_files(tmp_path):
     out, paths, *_ = written(tmp_path, "moodle")
     assert paths["feedback"] == out / "feedback"
-    assert sorted(p.name for p in (out / "feedback").iterdir()) == [
-        "123456.txt", "234567.txt", "345678.txt", "456789.txt", "stray.txt"]
+    assert sorted(p.name for p in (out / "feedback").iterdir()) == sorted(
+        f"{key}.{ext}" for key in ("123456", "234567", "345678", "456789", "stray") for ext in ("txt", "html"))
     yamada = (out / "feedback" / "123456.txt").read_text(encoding="utf-8")
     assert yamada.startswith("山田 太郎 (123456)\nGrading feedback\n\nTotal: 9.5/9.5 points (handed in 2/2)\n")
     assert "======== 1. fizz_buzz_mt — Thread listing ========" in yamada
@@ -501,7 +501,7 @@ def test_deterministic_whatever_the_order(tmp_path):
     write_outputs(tmp_path / "b", discovery, shuffled, EXERCISES, "en")
     files_a = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
     files_b = sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file())
-    assert files_a == files_b and len(files_a) == 20
+    assert files_a == files_b and len(files_a) == 26  # 20, and a page per student and the index
     for rel in files_a:
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
 
@@ -519,8 +519,10 @@ def test_rewriting_out_drops_files_of_a_previous_class(tmp_path):
     paths = write_outputs(tmp_path, discovery, graded, EXERCISES, "en")
     assert not list(tmp_path.glob("moodle_grading_worksheet*"))
     assert not (tmp_path / "feedback" / "stray.txt").exists() and not (tmp_path / "results" / "stray").exists()
+    assert not (tmp_path / "feedback" / "stray.html").exists()
     assert keep.read_text(encoding="utf-8") == "mine"  # not ours: left alone
-    assert set(paths) == {"junit.xml", "grades.csv", "feedback", "results", "summary.json", "summary.txt"}
+    assert set(paths) == {"junit.xml", "grades.csv", "feedback", "results", "summary.json", "summary.txt",
+                          "index.html"}
 
 
 def test_file_stems_and_numbers():

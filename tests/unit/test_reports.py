@@ -435,21 +435,28 @@ def test_terminal_columns_align_with_wide_titles():
 
 
 @pytest.mark.parametrize(
-    "explicit, env, expected",
+    "explicit, course_lang, expected",
     [
-        ("en", {"LANG": "ja_JP.UTF-8"}, "en"),
-        ("ja", {"LANG": "C"}, "ja"),
-        (None, {"LANG": "ja_JP.UTF-8"}, "ja"),
-        (None, {"LC_ALL": "en_US.UTF-8", "LANG": "ja_JP.UTF-8"}, "en"),
-        (None, {"LC_ALL": "", "LC_MESSAGES": "ja_JP", "LANG": "en_US"}, "ja"),
-        (None, {"LC_MESSAGES": "C", "LANG": "ja_JP"}, "en"),
-        (None, {}, "en"),
+        ("en", "ja", "en"),      # --lang wins over the course
+        ("ja", "en", "ja"),
+        (None, "ja", "ja"),      # no --lang: the course's language
+        (None, "en", "en"),
+        (None, "ja-JP", "ja"),
+        (None, "fr", "en"),      # a course in a language the reports do not have
     ],
 )
-def test_pick_lang(explicit, env, expected):
-    assert pick_lang(explicit, env) == expected
+def test_pick_lang_defaults_to_the_course_language(explicit, course_lang, expected):
+    assert pick_lang(explicit, course_lang) == expected
+
+
+def test_pick_lang_ignores_the_locale(monkeypatch):
+    """An English locale does not override the course's language (Japanese for this course)."""
+    for name, value in (("LANG", "en_US.UTF-8"), ("LC_ALL", "en_US.UTF-8"), ("LC_MESSAGES", "C")):
+        monkeypatch.setenv(name, value)
+    assert pick_lang(None) == "ja"
+    assert pick_lang("en") == "en"
 
 
 def test_pick_lang_rejects_unknown():
     with pytest.raises(ValueError):
-        pick_lang("fr", {})
+        pick_lang("fr")
