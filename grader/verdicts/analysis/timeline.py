@@ -262,7 +262,11 @@ def lost_update_timeline(events: Sequence[dict], lu: LostUpdate, caption: Msg | 
     ids: dict[int, int] = {}
     for s in lu.steps:
         thread = (s.proc, s.th)
-        if s.op == "read":
+        if s.op == "read" and s.via == "in":  # a check (``k in d``), not a read of a value
+            label = (Msg(f"{_short(s.key)} がないと確かめる", f"checked: {_short(s.key)} not in the dict")
+                     if s.missing else Msg(f"{_short(s.key)} があると確かめる", f"checked: {_short(s.key)} in the dict"))
+            ids[s.at] = b.mark(s.at, thread, "check", label, line=s.ln, key=_short(s.key))
+        elif s.op == "read":
             note = _DEFAULT_NOTE if s.missing else None
             ids[s.at] = b.mark(s.at, thread, "read", _read_label(s.key, s.val), line=s.ln, key=_short(s.key),
                                value=_short(s.val), note=note)
@@ -270,6 +274,8 @@ def lost_update_timeline(events: Sequence[dict], lu: LostUpdate, caption: Msg | 
             note = None
             if s.at in lost_at:
                 note = Msg("この更新が失われる", "this update is lost")
+            elif s.at == lu.write.at and lu.split_check:
+                note = Msg("確かめた後に書き込んで上書き", "overwrites it, after its check")
             elif s.at == lu.write.at:
                 stale = _short(lu.read.val)
                 note = Msg(f"古い値 {stale} をもとに上書き", f"overwrites it, from the stale {stale}")
