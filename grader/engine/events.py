@@ -79,9 +79,13 @@ def seal(line: bytes, key: bytes) -> bytes:
     return hashlib.blake2b(line, key=key, digest_size=8).hexdigest().encode()
 
 
+# One encoder for every event: json.dumps with these options would build a new one per call.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def encode(event: dict, key: bytes | None = None) -> bytes:
     """One event as a JSON line, sealed with ``key`` (``<json>\t<mac>``) when one is given."""
-    line = json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    line = _ENCODE(event).encode("utf-8")
     if key:
         line += b"\t" + seal(line, key)
     return line + b"\n"

@@ -20,11 +20,10 @@ def derive_seed(base: int, *parts: object) -> int:
 def schedules(exercise: Exercise, base_seed: int) -> list[Schedule]:
     """The base runs of the exercise for ``base_seed``, numbered from 0 in the order they are reported.
 
-    Within a group, run i takes data variant i mod |data| and strategy i mod |strategies|, and the
-    time modes take turns after each full pass over the variants: the course data comes first in
-    every time mode, and a few runs already cover every variant. Run 0 is always the course data,
-    so its output is the one shown. The race-directed runs that follow are planned from what these
-    runs did (``grader.explore``).
+    Within a group, run i takes data variant i mod |data|, strategy i mod |strategies| and time mode
+    i mod |time modes|: three runs already cover every variant, both strategies and both time modes.
+    Run 0 is always the course data, so its output is the one shown. The race-directed runs that
+    follow are planned from what these runs did (``grader.explore``).
     """
     plan: list[Schedule] = []
     for group in exercise.groups:
@@ -35,7 +34,7 @@ def schedules(exercise: Exercise, base_seed: int) -> list[Schedule]:
                 group=group.name,
                 seed=derive_seed(base_seed, exercise.id, group.name, i),
                 strategy=group.strategies[i % ns],
-                time_mode=group.time_modes[(i // nv) % nt],
+                time_mode=group.time_modes[i % nt],
                 variant=group.data[i % nv],
                 start_method=group.start_method,
                 options=group.options,
