@@ -107,14 +107,16 @@ def _result(exercise, payload, checks, t0, **who) -> GradeResult:
 
 
 class _Progress:
-    """A progress bar on a terminal; a quiet line every tenth in a CI log."""
+    """A progress bar on a terminal (tqdm: done / total, rate, time left); in a CI log a quiet line
+    every tenth, with the time left estimated from the pace so far."""
 
-    def __init__(self, total: int, echo: Callable[[str], None]):
-        self.total, self.done, self.echo = total, 0, echo
+    def __init__(self, total: int, echo: Callable[[str], None], clock: Callable[[], float] = time.monotonic):
+        self.total, self.done, self.echo, self.clock = total, 0, echo, clock
+        self.started = clock()
         self.bar = None
         if total and sys.stderr.isatty():
             from tqdm import tqdm
-            self.bar = tqdm(total=total, unit="file", desc="grading", file=sys.stderr)
+            self.bar = tqdm(total=total, unit="file", desc="grading", file=sys.stderr, smoothing=0.1)
 
     def step(self, label: str) -> None:
         self.done += 1
@@ -122,11 +124,24 @@ class _Progress:
             self.bar.set_postfix_str(label[-40:], refresh=False)
             self.bar.update(1)
         elif self.total and (self.done == self.total or self.done % max(1, self.total // 10) == 0):
-            self.echo(f"graded {self.done}/{self.total}")
+            self.echo(self.line())
+
+    def line(self) -> str:
+        """``graded 80/800 (10%), about 2 min 10 s left``."""
+        text = f"graded {self.done}/{self.total} ({100 * self.done // self.total}%)"
+        left = self.total - self.done
+        if left and self.done:
+            text += f", about {_duration((self.clock() - self.started) / self.done * left)} left"
+        return text
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
 
 
 def grade_batch(source: Path, out: Path, *, seed: int = 1, jobs: int = 1, lang: str | None = None,

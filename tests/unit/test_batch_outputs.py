@@ -529,3 +529,19 @@ def test_file_stems_and_numbers():
     assert file_stems(["s001", "../etc", "CON", "a/b", "a_b", "A_B"]) == {
         "../etc": "_etc", "A_B": "A_B", "CON": "_CON", "a/b": "a_b~2", "a_b": "a_b~3", "s001": "s001"}
     assert [number(x) for x in (7.0, 2.5, 0, None, 1 / 3, float("nan"))] == ["7", "2.5", "0", "", "0.333333", ""]
+
+
+def test_the_progress_line_says_how_much_is_left():
+    from grader.batch.run import _Progress
+    now = [0.0]
+    lines = []
+    progress = _Progress(20, lines.append, clock=lambda: now[0])
+    for _ in range(2):
+        now[0] += 3.0
+        progress.step("s1/counter_lck.py")
+    assert lines == ["graded 2/20 (10%), about 54 s left"]
+    for _ in range(18):
+        now[0] += 10.0
+        progress.step("x")
+    assert lines[-1] == "graded 20/20 (100%)"
+    assert lines[-2] == "graded 18/20 (90%), about 18 s left"  # the pace so far: 166 s for 18
