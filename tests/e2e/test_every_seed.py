@@ -72,10 +72,13 @@ def test_verdicts_hold_on_seeds_1_to_50(path, case):
                            for c in bad}
     assert not wrong, f"wrong verdicts on {len(wrong)} of {len(SEEDS)} seeds: {dict(list(wrong.items())[:4])}"
     if "tally" in (case.get("must_fail") or []) and case["exercise"] == "counter_lck":
-        # Each seed explains its loss as a lost update read off the interleaving.
+        # Each seed explains its loss as the shortest interleaving there is: A reads, B reads and
+        # writes, A writes over it (or A checks, B writes, A writes): two thread switches, four steps.
         for result in results:
             tally = next(c for c in result.checks if c.id == "tally")
-            assert tally.failure.trace, tally.failure.text("en")
+            threads = [step.en.split(" (counter)")[0] for step in tally.failure.trace]
+            switches = sum(1 for a, b in zip(threads, threads[1:]) if a != b)
+            assert len(threads) == 4 and switches == 2, tally.failure.text("en")
 
 
 @pytest.mark.parametrize("name", ["counter_lck/check_outside_lock.py", "counter_lck/with_lock.py"])
