@@ -1,18 +1,24 @@
 #!/usr/bin/env python3
-"""Time ``grade batch`` on a synthetic class: N students × the four exercises.
+"""Time ``grade batch`` on a synthetic class, against one ``grade`` of the model counter_lck.
 
-Each student hands in, per exercise, a file drawn (seeded) from the test corpus of correct and
-buggy submissions (``tests/submissions``), the model answers, and a few hostile programs; a few
-hand in nothing. Prints the class size, the wall time, the time per submission and the speedup of
-``--jobs 2`` over ``--jobs 1``. SPEC's target: 200 × 4 in at most 3 minutes on 2 cores.
+Each student hands in, per exercise, a file drawn (seeded) from the test corpus of correct and buggy
+submissions (``tests/submissions``) and the model answers, a few hostile programs, and a few hand in
+nothing. In the same run it times ``grade reference/counter_lck.py`` (median of several) before and
+after the batch, so the batch's pace per submission can be compared with one file's grading on any
+machine. SPEC's target: 200 students × 4 exercises in at most 3 minutes on 2 cores, and per
+submission no slower than one ``grade``.
 
-    python benchmarks/bench_batch.py [--students 200] [--jobs 2] [--compare] [--seed 1]
+    python benchmarks/bench_batch.py [--students 200] [--jobs 2] [--hostile-heavy] [--phases 40]
+
+``--hostile-heavy``: every counter_lck submission is hostile (the rest as usual). ``--phases N``
+also grades N of the class's files in this process and says where a grading's time goes.
 """
 from __future__ import annotations
 
 import argparse
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,7 +31,9 @@ HOSTILE = {
     "spin": "while True:\n    pass\n",
     "flood": "while True:\n    print('集計中…' * 20)\n",
     "crash": "raise SystemExit(3)\n",
+    "fork": "import os\nfor _ in range(300):\n    try:\n        os.fork()\n    except OSError:\n        break\n",
 }
+TARGET_PACE = 180 / 800  # seconds of wall per submission: 200 × 4 in 3 minutes
 
 
 def pool(exercise: str) -> list[Path]:
@@ -33,7 +41,7 @@ def pool(exercise: str) -> list[Path]:
     return files + [ROOT / "reference" / f"{exercise}.py"] * 4  # correct ones are common
 
 
-def make_class(root: Path, students: int, seed: int) -> dict[str, int]:
+def make_class(root: Path, students: int, seed: int, hostile_heavy: bool = False) -> dict[str, int]:
     rng = random.Random(seed)
     counts = {"files": 0, "hostile": 0, "missing": 0}
     pools = {ex: pool(ex) for ex in EXERCISES}
@@ -42,10 +50,10 @@ def make_class(root: Path, students: int, seed: int) -> dict[str, int]:
         folder.mkdir(parents=True)
         for ex in EXERCISES:
             roll = rng.random()
-            if roll < 0.04:
+            if roll < 0.04 and not (hostile_heavy and ex == "counter_lck"):
                 counts["missing"] += 1
                 continue
-            if roll < 0.06:
+            if roll < 0.06 or (hostile_heavy and ex == "counter_lck"):
                 data = HOSTILE[rng.choice(sorted(HOSTILE))].encode()
                 counts["hostile"] += 1
             else:
@@ -64,16 +72,99 @@ def grade_cmd() -> list[str]:
     return [found] if found else [sys.executable, "-m", "grader"]
 
 
-def run_batch(src: Path, jobs: int) -> float:
-    with tempfile.TemporaryDirectory() as out:
+def one_grade(repeat: int) -> list[float]:
+    """Walls of ``grade reference/counter_lck.py``, the model answer."""
+    walls = []
+    for _ in range(repeat):
         t0 = time.perf_counter()
-        p = subprocess.run([*grade_cmd(), "batch", str(src), "--out", out, "--jobs", str(jobs), "--lang", "en"],
-                           capture_output=True, text=True)
-        wall = time.perf_counter() - t0
-        if p.returncode != 0:
-            print(p.stderr[-2000:], file=sys.stderr)
-            raise SystemExit(f"grade batch failed with status {p.returncode}")
-        return wall
+        subprocess.run([*grade_cmd(), "reference/counter_lck.py"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        walls.append(time.perf_counter() - t0)
+    return walls
+
+
+def run_batch(src: Path, out: Path, jobs: int) -> float:
+    t0 = time.perf_counter()
+    p = subprocess.run([*grade_cmd(), "batch", str(src), "--out", str(out), "--jobs", str(jobs)],
+                       capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if p.returncode != 0:
+        print(p.stderr[-2000:], file=sys.stderr)
+        raise SystemExit(f"grade batch failed with status {p.returncode}")
+    return wall
+
+
+def phases(src: Path, n: int, seed: int) -> None:
+    """Grade ``n`` of the class's files here, timing each phase of a grading."""
+    sys.path.insert(0, str(ROOT))
+    from grader.exercises import catalog
+    from grader.grading import grade_submission
+    from grader.reports.html import render_html
+    from grader.reports.terminal import render_terminal
+    from grader.runner import engine_process
+    from grader.sources.submission import load_submission
+
+    stamps: dict[str, float] = {}
+    orig = {name: getattr(engine_process.EngineProcess, name) for name in ("begin", "read", "close")}
+
+    def wrap(name, mark_after=None, mark_before=None):
+        def fn(self, *a, **k):
+            if mark_before:
+                stamps.setdefault(mark_before, time.perf_counter())
+            r = orig[name](self, *a, **k)
+            if mark_after:
+                stamps[mark_after] = time.perf_counter()
+            return r
+        return fn
+
+    engine_process.EngineProcess.begin = wrap("begin", mark_before="begin")
+    engine_process.EngineProcess.read = wrap("read", "last line")
+    engine_process.EngineProcess.close = wrap("close", "closed")
+    files = sorted(src.rglob("*.py"))
+    rng = random.Random(seed)
+    sample = rng.sample(files, min(n, len(files)))
+    totals: dict[str, list[float]] = {k: [] for k in ("read the file", "engine ready", "runs", "close", "judge", "render")}
+    engines = []
+    orig_init = engine_process.EngineProcess.__init__
+
+    def init(self, *a, **k):
+        orig_init(self, *a, **k)
+        engines.append(self)
+
+    engine_process.EngineProcess.__init__ = init
+    for path in sample:
+        exercise = catalog.get(next(ex for ex in EXERCISES if path.name.startswith(ex)))
+        stamps.clear()
+        engines.clear()
+        engine = engine_process.EngineProcess()  # as grade does: started first, then the file is read
+        t0 = time.perf_counter()
+        try:
+            sub = load_submission(str(path))
+        except Exception:  # noqa: BLE001 - an unreadable file costs nothing to grade
+            engine.discard()
+            continue
+        loaded = time.perf_counter()
+        result = grade_submission(sub, exercise, 1, engine=engine)
+        t1 = time.perf_counter()
+        render_terminal(result, "ja", False)
+        render_html(result, "ja")
+        t2 = time.perf_counter()
+        if "begin" not in stamps:
+            continue
+        ready = t0 + (engine.ready - engine.started) if engine.ready else stamps["begin"]
+        totals["read the file"].append(loaded - t0)
+        totals["engine ready"].append(max(0.0, ready - t0))
+        totals["runs"].append(stamps["last line"] - max(ready, stamps["begin"]))
+        totals["close"].append(stamps["closed"] - stamps["last line"])
+        totals["judge"].append(t1 - stamps["closed"])
+        totals["render"].append(t2 - t1)
+    whole = sum(sum(v) for v in totals.values())
+    print(f"where a grading's wall time goes ({len(totals['runs'])} files graded one at a time here;"
+          " the engine starts while the file is read, so those two overlap):")
+    for name, values in totals.items():
+        if values:
+            print(f"  {name:<12} {1000 * statistics.mean(values):7.1f} ms mean  "
+                  f"{1000 * statistics.median(values):7.1f} ms median  {100 * sum(values) / whole:5.1f} %")
 
 
 def main() -> None:
@@ -81,20 +172,27 @@ def main() -> None:
     ap.add_argument("--students", type=int, default=200)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--compare", action="store_true", help="also run with --jobs 1 and print the speedup")
+    ap.add_argument("--repeat", type=int, default=5, help="timed runs of one grade, before and after the batch")
+    ap.add_argument("--hostile-heavy", action="store_true", help="every counter_lck submission is hostile")
+    ap.add_argument("--phases", type=int, default=0, metavar="N", help="also time the phases of N gradings")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "class"
-        counts = make_class(src, args.students, args.seed)
+        counts = make_class(src, args.students, args.seed, args.hostile_heavy)
         print(f"class: {args.students} students × {len(EXERCISES)} exercises = {counts['files']} files "
               f"({counts['hostile']} hostile, {counts['missing']} not handed in)")
-        wall = run_batch(src, args.jobs)
-        print(f"--jobs {args.jobs}: {wall:.1f} s wall, {wall / counts['files'] * 1000:.0f} ms per submission "
-              f"(target: 200 × 4 in ≤ 180 s on 2 cores)")
-        if args.compare:
-            one = run_batch(src, 1)
-            print(f"--jobs 1: {one:.1f} s wall, {one / counts['files'] * 1000:.0f} ms per submission; "
-                  f"speedup of --jobs {args.jobs}: {one / wall:.2f}×")
+        before = one_grade(args.repeat)
+        wall = run_batch(src, Path(tmp) / "out", args.jobs)
+        after = one_grade(args.repeat)
+        single = statistics.median(before + after)
+        pace = wall / counts["files"]
+        print(f"grade batch --jobs {args.jobs}: {wall:.1f} s wall, {1000 * pace:.0f} ms per submission")
+        print(f"grade reference/counter_lck.py, same run: median {1000 * single:.0f} ms "
+              f"(min {1000 * min(before + after):.0f}, max {1000 * max(before + after):.0f}, {2 * args.repeat} runs)")
+        print(f"per submission / one grade: {pace / single:.2f} (target: at most 1)")
+        print(f"at this pace 200 × 4 takes {pace * 800:.0f} s (target: at most 180 s on 2 cores)")
+        if args.phases:
+            phases(src, args.phases, args.seed)
 
 
 if __name__ == "__main__":

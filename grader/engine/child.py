@@ -62,6 +62,7 @@ def main() -> None:
 
     runtime.patch()
     hooks.install()
+    _report({"ready": True})
     job = _read_line()
     if job is None:  # the parent decided not to grade after all
         return

@@ -47,6 +47,9 @@ class EngineProcess:
         self.err_path = root / "log" / "engine.err"
         self.deadline = float("inf")
         self.timed_out = False
+        self.started = time.monotonic()
+        self.ready: float | None = None
+        """When the child had its imports done and was waiting for its job (``time.monotonic``)."""
         self._buffer = b""
         self._closed = False
         with open(self.err_path, "wb") as err:
@@ -81,6 +84,13 @@ class EngineProcess:
 
     def read(self) -> dict | None:
         """The child's next line; None when it has gone (or the deadline passed)."""
+        while True:
+            line = self._line()
+            if line is None or "ready" not in line:
+                return line
+            self.ready = time.monotonic()
+
+    def _line(self) -> dict | None:
         fd = self.proc.stdout.fileno()
         while b"\n" not in self._buffer:
             left = self.deadline - time.monotonic()
