@@ -10,7 +10,6 @@ directed exploration); the child never decides a verdict, nor which schedule com
 """
 from __future__ import annotations
 
-import base64
 import gc
 import json
 import marshal
@@ -74,7 +73,7 @@ def main() -> None:
         import multiprocessing.spawn  # noqa: F401
     # The parent compiled the instrumented program, one code object per script path (__file__
     # must be the run's own copy): the child never needs the compiler.
-    codes = {script: marshal.loads(base64.b64decode(code)) for script, code in job.pop("codes").items()}
+    codes = {script: marshal.loads(bytes.fromhex(code)) for script, code in job.pop("codes").items()}
     job["close_fds"] = [0]
 
     gc.collect()

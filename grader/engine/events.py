@@ -45,9 +45,12 @@ runs of the same schedule write byte-identical files.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
+
+try:  # the blake2 module alone: hashlib would load OpenSSL, a tenth of the engine child's start-up
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - a Python built without it
+    from hashlib import blake2b
 
 KINDS = frozenset(
     "proc spawn begin end join joined new acq rel block sleep read write call ret out enum "
@@ -76,7 +79,7 @@ def jsonable(value, limit: int = 200):
 
 def seal(line: bytes, key: bytes) -> bytes:
     """The MAC that proves a line was written by the engine, not appended by the program."""
-    return hashlib.blake2b(line, key=key, digest_size=8).hexdigest().encode()
+    return blake2b(line, key=key, digest_size=8).hexdigest().encode()
 
 
 # One encoder for every event: json.dumps with these options would build a new one per call.
@@ -98,6 +101,8 @@ def decode_lines(data: bytes, key: bytes | None = None) -> tuple[list[dict], int
     lines are kept only for the children of a ``spawn`` run (they start without the key) and are
     marked ``"unsealed": true``; the checks never trust them about the main process.
     """
+    import hmac  # the parent's side only
+
     lines = data.split(b"\n")
     last = len(lines) - 1
     entries: list[tuple[int, bytes, bool]] = []

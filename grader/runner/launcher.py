@@ -10,7 +10,6 @@ limit covers the whole conversation; past it the process group is killed.
 from __future__ import annotations
 
 import ast
-import base64
 import dataclasses
 import marshal
 import os
@@ -200,7 +199,7 @@ def _job(exercise: Exercise, source: str, ws: Workspace, jobs: int) -> dict:
     for variant, seed in ws.variants:
         script = str(ws.script(variant, seed))
         code = instrument.compile_submission(source, script, traced)
-        codes[script] = base64.b64encode(marshal.dumps(code)).decode("ascii")
+        codes[script] = marshal.dumps(code).hex()
     return {
         "source": source,
         "codes": codes,
