@@ -73,6 +73,35 @@ for _ in range(200):
     time.sleep(0.01)
 print("raw thread ran:", done == ["raw"])
 ''',
+    "data_by_every_opener": '''
+import codecs, csv, io, os, pathlib, threading
+paths = ["lec11/data/poke_names.txt", "../data/poke_names.txt", "data/poke_names.txt", "poke_names.txt",
+         r"C:\\Users\\taro\\ProA2\\lec11\\data\\poke_names.txt", "/Users/hanako/lec11/data/POKE_NAMES.TXT",
+         os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "poke_names.txt")]
+openers = {
+    "open": lambda p: open(p, encoding="utf-8").read(),
+    "io.open": lambda p: io.open(p, encoding="utf-8").read(),
+    "codecs.open": lambda p: codecs.open(p, "r", "utf-8").read(),
+    "Path.open": lambda p: pathlib.Path(p).open(encoding="utf-8").read(),
+    "Path.read_text": lambda p: pathlib.Path(p).read_text(encoding="utf-8"),
+    "os.open": lambda p: os.read(os.open(p, os.O_RDONLY), 1 << 20).decode("utf-8"),
+    "csv": lambda p: "".join("\\t".join(r) + "\\n" for r in csv.reader(open(p, encoding="utf-8"), delimiter="\\t")),
+}
+seen = set()
+for name, read in openers.items():
+    for p in paths:
+        text = read(p)
+        seen.add(len(text.splitlines()))
+print("exists:", all(os.path.exists(p) and os.path.isfile(p) for p in paths))
+got = []
+t = threading.Thread(target=lambda: got.append(open("../data/poke_names.txt", encoding="utf-8").readline()))
+t.start(); t.join()
+print("lines:", sorted(seen), "thread read:", got[0].split("\\t")[0])
+try:
+    open("lec11/data/pokemon.txt")
+except FileNotFoundError:
+    print("another name: FileNotFoundError")
+''',
     "rlock_and_bounded": '''
 import threading
 r = threading.RLock()
@@ -95,6 +124,7 @@ EXPECTED = {
     "queue_and_pool": ["queue [0, 1, 2]", "pool [0, 1, 4, 9, 16]"],
     "raw_thread_and_daemon": ["raw thread ran: True"],
     "rlock_and_bounded": ["bounded: Semaphore released too many times", "ok"],
+    "data_by_every_opener": ["exists: True", "lines: [151] thread read: 1", "another name: FileNotFoundError"],
 }
 
 
