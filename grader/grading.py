@@ -55,7 +55,7 @@ def observe(submission: Submission, exercise: Exercise, seeds: list[int], jobs: 
     observations = {}
     for seed in seeds:
         runs = [r for r in execution.runs if r.schedule.base_seed == seed]
-        planned = execution.planned_per_seed.get(seed, len(runs))
+        planned = execution.planned.get(seed, len(runs))
         observations[seed] = Observation(
             exercise=exercise.id, source=submission.source, filename=submission.filename, runs=runs,
             base_seed=seed, replay=replay_command(submission.path, exercise, seed, explicit_exercise),

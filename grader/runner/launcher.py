@@ -10,6 +10,7 @@ limit covers the whole conversation; past it the process group is killed.
 from __future__ import annotations
 
 import ast
+import collections
 import dataclasses
 import marshal
 import os
@@ -38,9 +39,8 @@ class Execution:
     compile_error: str | None = None
     engine_error: str | None = None
     """The engine itself failed (the grader's fault, not the student's)."""
-    planned: int = 0
-    """Schedules that were to run (the base ones and every directed one planned)."""
-    planned_per_seed: dict[int, int] = dataclasses.field(default_factory=dict)
+    planned: collections.Counter = dataclasses.field(default_factory=collections.Counter)
+    """Schedules that were to run, per base seed (the seeded ones and every directed one planned)."""
 
 
 def cpu_count() -> int:
@@ -86,10 +86,7 @@ def _execute(engine: EngineProcess, exercise: Exercise, source: str, filename: s
     runs: list[RunRecord] = []
     compile_error = None
     batch = list(schedules)
-    planned = len(batch)
-    per_seed: dict[int, int] = {}
-    for s in batch:
-        per_seed[s.base_seed] = per_seed.get(s.base_seed, 0) + 1
+    planned = collections.Counter(s.base_seed for s in batch)
     missing: list[Schedule] = []
     while batch:
         by_key = {s.key: s for s in batch}
@@ -117,9 +114,7 @@ def _execute(engine: EngineProcess, exercise: Exercise, source: str, filename: s
         if stopped:
             break
         batch = explorer.next_batch(finished)
-        planned += len(batch)
-        for s in batch:
-            per_seed[s.base_seed] = per_seed.get(s.base_seed, 0) + 1
+        planned.update(s.base_seed for s in batch)
     err, status = engine.close()
     # The program killed the process that ran it: its fault, not the grader's.
     runner_killed = (status != 0 and not engine.timed_out and compile_error is None and missing
@@ -131,7 +126,7 @@ def _execute(engine: EngineProcess, exercise: Exercise, source: str, filename: s
     if not runs and compile_error is None:
         engine_error = (err.strip().splitlines() or ["the engine stopped without a report"])[-1]
     runs.sort(key=lambda r: (r.schedule.base_seed, r.schedule.index))
-    return Execution(runs, compile_error, engine_error, planned, per_seed)
+    return Execution(runs, compile_error, engine_error, planned)
 
 
 class _Explorer:
