@@ -14,8 +14,9 @@ For each exercise (fizz_buzz_mt, counter_lck, counter_smp, counter_pp) and its m
   side by side, ~40 s in all). fizz_buzz_mt is always estimated: as written it burns 30-60 s of
   CPU and gigabytes of memory, so ``fizz_buzz`` is run on 1/100 of the sizes in 5 threads and the
   time multiplied by 100;
-* compares the grade time with the SPEC's targets ("Targets": <= 1 s for fizz_buzz_mt and
-  counter_lck, <= 2 s for counter_pp; none is stated for counter_smp, 1 s is assumed).
+* compares the grade time with the SPEC's targets, stated as ratios measured in this one run
+  ("Targets": counter_lck at least 100x faster than as written, counter_pp at least 40x,
+  fizz_buzz_mt no slower than counter_lck; none is stated for counter_smp, 50x is assumed).
 
 Nothing here asserts a time: the script reports, it does not fail. ``grade`` exiting 1 (a check
 failed) is timed like a pass; exit 2 (the grader could not grade) is reported as "n/a".
@@ -49,9 +50,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 EXERCISES = ("fizz_buzz_mt", "counter_lck", "counter_smp", "counter_pp")
 COUNTERS = ("counter_lck", "counter_smp", "counter_pp")
-# SPEC.md, "Targets": grade wall time on a 2-core machine. counter_smp has no stated target.
-TARGETS = {"fizz_buzz_mt": (1.0, True), "counter_lck": (1.0, True),
-           "counter_pp": (2.0, True), "counter_smp": (1.0, False)}
+# SPEC.md, "Targets": ratios measured in one run (as written / grade), so that a shared or slow
+# machine changes both sides alike. fizz_buzz_mt: no slower than counter_lck (SPEC: "likewise").
+# counter_smp has no stated target.
+TARGETS = {"fizz_buzz_mt": ("like", "counter_lck", True), "counter_lck": ("ratio", 100, True),
+           "counter_pp": ("ratio", 40, True), "counter_smp": ("ratio", 50, False)}
 AS_WRITTEN_TIMEOUT = 600.0   # a safety net for --as-written, not a target
 GRADE_TIMEOUT = 300.0        # likewise, for one grade run
 
@@ -351,9 +354,16 @@ def build(args: argparse.Namespace, grade: str) -> dict:
     for ex in exercises:
         g = graded[ex]
         aw = as_written.get(ex, {"seconds": None, "method": "n/a", "detail": None})
-        target, stated = TARGETS[ex]
+        kind, goal, stated = TARGETS[ex]
         median = g["median"] if g["graded"] else None
         ratio = (aw["seconds"] / median) if (median and aw["seconds"]) else None
+        if kind == "ratio":
+            target, met = f">= {goal}x", (ratio >= goal) if ratio is not None else None
+        else:
+            other = graded.get(goal) or {}
+            other_median = other.get("median") if other.get("graded") else None
+            target = f"<= {goal}"
+            met = (median <= other_median * 1.05) if (median and other_median) else None
         results.append({
             "exercise": ex,
             "reference": f"reference/{ex}.py",
@@ -368,9 +378,9 @@ def build(args: argparse.Namespace, grade: str) -> dict:
             "schedules_per_second": g.get("schedules_per_second"),
             "as_written": aw,
             "ratio": ratio,
-            "target_seconds": target,
+            "target": target,
             "target_stated_in_spec": stated,
-            "target_met": (median <= target) if median is not None else None,
+            "target_met": met,
         })
     return {
         "mode": "as-written" if args.as_written else "quick",
@@ -401,7 +411,7 @@ def print_table(report: dict) -> None:
         gs = r["grade_seconds"] or {}
         aw = r["as_written"]
         aw_text = "n/a" if aw["seconds"] is None else f"{aw['seconds']:.1f} {aw['method']}"
-        target = f"<= {r['target_seconds']:g} s" + ("" if r["target_stated_in_spec"] else " (assumed)")
+        target = r["target"] + ("" if r["target_stated_in_spec"] else " (assumed)")
         met = {True: "yes", False: "NO", None: "n/a"}[r["target_met"]]
         rows.append((r["exercise"], r["verdict"], _fmt(gs.get("min")), _fmt(gs.get("median")),
                      _fmt(gs.get("max")), "n/a" if r["schedules"] is None else str(r["schedules"]),
@@ -426,7 +436,8 @@ def print_table(report: dict) -> None:
         for note in notes:
             print(f"  {r['exercise']}: {note}")
     print()
-    print("ratio = as-written / grade median; target = SPEC.md 'Targets' (grade wall time, 2-core machine).")
+    print("ratio = as-written / grade median; target = SPEC.md 'Targets' (ratios in this run; "
+          "'<= counter_lck': no slower than its median, 5% allowed for noise).")
     if report["mode"] == "quick":
         print("counters as written are estimated from their sleeps; --as-written runs them (~40 s).")
 
