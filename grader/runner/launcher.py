@@ -82,7 +82,7 @@ def _execute(engine: EngineProcess, exercise: Exercise, source: str, filename: s
     job["key"] = key.hex()
     seeds = len({s.base_seed for s in schedules})
     engine.begin(job, exercise.limits["total_seconds"] * seeds)
-    explorer = _Explorer(exercise, schedules, 2 * (jobs or cpu_count()))
+    explorer = _Explorer(exercise, schedules)
     runs: list[RunRecord] = []
     compile_error = None
     batch = list(schedules)
@@ -132,18 +132,21 @@ def _execute(engine: EngineProcess, exercise: Exercise, source: str, filename: s
 class _Explorer:
     """Plans the directed schedules of each round from the runs of the last one.
 
-    Candidates wait in a queue, the races of earlier runs first; each round takes a few of them
-    (enough to keep the cores busy), so that a group stops being explored as soon as one of its
+    Candidates wait in a queue, the races of earlier runs first; each round takes a few of them,
+    so that a group stops being explored as soon as one of its
     runs has lost an update in the simplest way there is (two threads read, both write: two thread
     switches): its tally already fails, and no other schedule could explain the loss more plainly.
     """
 
-    def __init__(self, exercise: Exercise, base: list[Schedule], per_round: int):
+    PER_ROUND = 4
+    """Directed runs a seed gets per round: fixed, never the machine's core count, so that the same
+    file and seed explore the same schedules everywhere."""
+
+    def __init__(self, exercise: Exercise, base: list[Schedule]):
         seeds = {s.base_seed for s in base}
         # Everything is kept per base seed: each grading explores as if it were alone.
         self.budget = {(seed, g.name): g.directed for seed in seeds for g in exercise.groups}
         self.rounds = {g.name: g.rounds for g in exercise.groups}
-        self.per_round = max(1, per_round) * len(seeds)
         self.next_index = {seed: 1 + max(s.index for s in base if s.base_seed == seed) for seed in seeds}
         self.tried: set = set()
         self.queue: list[tuple[Schedule, object]] = []
@@ -173,7 +176,7 @@ class _Explorer:
             group = (s.base_seed, s.group)
             if self.budget.get(group, 0) <= 0:
                 continue
-            if taken.get(s.base_seed, 0) < self.per_round // len(self.next_index):
+            if taken.get(s.base_seed, 0) < self.PER_ROUND:
                 taken[s.base_seed] = taken.get(s.base_seed, 0) + 1
                 self.budget[group] -= 1
                 index = self.next_index[s.base_seed]

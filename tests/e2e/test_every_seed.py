@@ -90,3 +90,11 @@ def test_grading_several_seeds_at_once_gives_each_seeds_own_report(name):
         alone = grade_submission(submission, exercise, seed, explicit_exercise=True)
         assert dumps(render_gradescope(result, "ja")) == dumps(render_gradescope(alone, "ja"))
         assert dumps(render_gradescope(result, "en")) == dumps(render_gradescope(alone, "en"))
+
+
+def test_the_number_of_cores_used_changes_nothing_in_the_report():
+    submission = load_submission(str(CORPUS / "counter_lck" / "check_outside_lock.py"))
+    exercise = catalog.get("counter_lck")
+    reports = {jobs: dumps(render_gradescope(grade_submission(submission, exercise, 2, jobs=jobs), "en"))
+               for jobs in (1, 2, 4)}
+    assert len(set(reports.values())) == 1
