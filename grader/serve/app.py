@@ -113,6 +113,7 @@ class Refusal(Exception):
     def __init__(self, status: int, code: str, msg: Msg, headers: dict[str, str] | None = None):
         super().__init__(msg.en)
         self.status, self.code, self.msg, self.headers = status, code, msg, headers or {}
+        self.lang: Lang = "ja"
 
 
 def _fmt(key: str, **kw: Any) -> Msg:
@@ -270,8 +271,17 @@ def create_app(config: ServeConfig) -> Starlette:
         return JSONResponse(body, status_code=r.status, headers=r.headers)
 
     async def receive_upload(request: Request) -> tuple[Stored, Lang, bool, bool]:
-        """An upload taken in, checked, graded (or found graded): (stored, lang, color, cached)."""
-        lang = lang_of(request.query_params.get("lang"))
+        """An upload taken in, checked, graded (or found graded): (stored, lang, color, cached).
+        A ``Refusal`` carries the language the upload asked for (``lang``)."""
+        box: dict[str, Lang] = {"lang": lang_of(request.query_params.get("lang"))}
+        try:
+            return await _receive(request, box)
+        except Refusal as r:
+            r.lang = box["lang"]
+            raise
+
+    async def _receive(request: Request, box: dict) -> tuple[Stored, Lang, bool, bool]:
+        lang = box["lang"]
         wait = limiter.take(_client(request))
         if wait:
             raise Refusal(429, "rate_limited", _fmt("rate", rate=config.rate, n=wait), {"Retry-After": str(wait)})
@@ -300,7 +310,7 @@ def create_app(config: ServeConfig) -> Starlette:
                 lang_value = str(form.get("lang"))
                 if lang_value not in ("ja", "en"):
                     raise Refusal(400, "usage", _M["bad_lang"])
-                lang = lang_value  # type: ignore[assignment]
+                lang = box["lang"] = lang_value  # type: ignore[assignment]
             if config.course_key is not None:
                 given = request.headers.get("x-course-key") or str(form.get("course_key") or "")
                 if not given:
@@ -369,7 +379,7 @@ def create_app(config: ServeConfig) -> Starlette:
         try:
             stored, lang, color, cached = await receive_upload(request)
         except Refusal as r:
-            return refused(request, r, lang)
+            return refused(request, r, r.lang)
         body = await run_in_threadpool(answer_json, stored, lang, color, cached)
         return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
@@ -380,7 +390,7 @@ def create_app(config: ServeConfig) -> Starlette:
             stored, lang, _, _ = await receive_upload(request)
         except Refusal as r:
             log.info("refused status=%d reason=%s client=%s", r.status, r.code, _client(request))
-            return HTMLResponse(render_message_page(lang, _M["cannot_title"], r.msg(lang), r.status),
+            return HTMLResponse(render_message_page(r.lang, _M["cannot_title"], r.msg(r.lang), r.status),
                                 status_code=r.status, headers={**r.headers, **_PAGE_HEADERS})
         return RedirectResponse(f"/report/{stored.id}?lang={lang}", status_code=303)
 

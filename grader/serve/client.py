@@ -189,7 +189,8 @@ def grade_remote(server: str, path: str, *, exercise: str | None = None, seed: i
         if exercise:  # grade says an --exercise that does not exist before the file's problem
             body, ctype = _multipart(fields)
             try:
-                answer = _request(opener, base, "POST", "/api/grade", body, {**headers, "Content-Type": ctype})
+                answer = _request(opener, base, "POST", "/api/grade" + (f"?lang={lang}" if lang else ""), body,
+                                  {**headers, "Content-Type": ctype})
             except GraderInputError:
                 raise local from None
             info = answer.json() or {}
@@ -199,9 +200,11 @@ def grade_remote(server: str, path: str, *, exercise: str | None = None, seed: i
     fields["path"] = os.fspath(path)
     fields["color"] = "1" if _colours(stdout, no_color) else "0"
     body, ctype = _multipart(fields, (name, data))
+    # The language in the address too: a refusal said before the form is read (too many uploads) is in it.
+    endpoint = "/api/grade" + (f"?lang={lang}" if lang else "")
     waited = 0.0
     while True:
-        answer = _request(opener, base, "POST", "/api/grade", body, {**headers, "Content-Type": ctype})
+        answer = _request(opener, base, "POST", endpoint, body, {**headers, "Content-Type": ctype})
         if answer.status != 503 or waited >= BUSY_BUDGET:
             break
         pause = min(_retry_after(answer), BUSY_BUDGET - waited)
