@@ -75,7 +75,7 @@ def _serve(argv: list[str]) -> int:
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0: any free port)")
     p.add_argument("--workers", type=int, default=None, help="submissions graded at once (default: one per CPU)")
     p.add_argument("--queue", type=int, default=None,
-                   help="submissions that may wait for a worker; more are answered 503 (default: 16 per worker)")
+                   help="submissions that may wait for a worker; more are answered 503 (default: 32 per worker)")
     p.add_argument("--course-key", metavar="KEY", default=os.environ.get("GRADER_COURSE_KEY") or None,
                    help="refuse uploads without this key (default: $GRADER_COURSE_KEY; none: anyone may upload)")
     p.add_argument("--db", metavar="PATH", default="grade-serve.sqlite3",

@@ -19,8 +19,9 @@ Bad input is answered 4xx with the command line's own one-line reason in both la
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
-import json
+import importlib
 import logging
 import math
 import os
@@ -29,7 +30,7 @@ import socket
 import sys
 import time
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
@@ -63,7 +64,8 @@ class ServeConfig:
     port: int = 8000
     workers: int = 1
     queue: int | None = None
-    """Submissions that may wait for a worker (default: 16 per worker)."""
+    """Submissions that may wait for a worker (default: 32 per worker: a class's burst before a
+    deadline waits its turn in order, rather than retrying against newcomers)."""
     course_key: str | None = None
     db: str = "grade-serve.sqlite3"
     rate: int = 30
@@ -71,11 +73,12 @@ class ServeConfig:
     burst: int = 10
     max_results: int = 20000
     max_db_bytes: int = 512 << 20
-    extra: dict = field(default_factory=dict)
+    url: str = ""
+    """Where it listens, once bound (said in the log line that it is ready)."""
 
     @property
     def queue_size(self) -> int:
-        return 16 * self.workers if self.queue is None else max(0, self.queue)
+        return 32 * self.workers if self.queue is None else max(0, self.queue)
 
 
 # ------------------------------------------------------------------------------- messages
@@ -178,8 +181,6 @@ class Prepared:
 def prepare(data: bytes, name: str, shown: str, exercise: str | None, seed: int) -> Prepared:
     """Check and decode an upload in ``grade``'s own order (an ``--exercise`` that does not exist,
     then the file, then the exercise its name tells); raises ``Refusal`` with ``grade``'s reason."""
-    import hashlib
-
     from ..exercises import catalog
     from ..sources.infer import GRADABLE_SUFFIXES, cannot_infer_message, infer_exercise
     from ..sources.submission import size_limit, submission_from_bytes
@@ -240,18 +241,23 @@ def create_app(config: ServeConfig) -> Starlette:
     from ..exercises import catalog
     from ..reports.terminal import pick_lang
 
+    # What answering needs, imported now rather than by the first student's request.
+    for module in ("batch.store", "reports.gradescope", "reports.html", "reports.junit", "reports.terminal",
+                   "sources.infer", "sources.submission"):
+        importlib.import_module(f"grader.{module}")
+
     course_lang: Lang = pick_lang(None)
     exercises = catalog.exercises()
     pool = GradingPool(config.workers, config.queue_size)
     limiter = RateLimiter(config.rate, config.burst)
-    state: dict[str, Any] = {"store": None, "url": config.extra.get("url", "")}
+    state: dict[str, Any] = {"store": None}
 
     @asynccontextmanager
     async def lifespan(app):
         state["store"] = ResultStore(config.db, config.max_results, config.max_db_bytes)
         await pool.start()
         stats = state["store"].stats()
-        ready = (f"grade serve: ready at {state['url'] or '(no socket)'} ({pool.workers} workers, queue "
+        ready = (f"grade serve: ready at {config.url or '(no socket)'} ({pool.workers} workers, queue "
                  f"{pool.queue}, {stats['results']} results kept in {config.db}"
                  f"{', course key required' if config.course_key else ''})")
         log.info(ready)
@@ -553,7 +559,7 @@ def serve(config: ServeConfig) -> int:
     sock = _bind(config.host, config.port)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
-    config.extra["url"] = f"http://{shown}:{port}/"
+    config.url = f"http://{shown}:{port}/"
     # Open the store now: a database that cannot be opened is said in one line before anything starts.
     ResultStore(config.db, config.max_results, config.max_db_bytes).close()
     app = create_app(config)

@@ -166,6 +166,8 @@ PAGE_JS = r"""// The upload page's script: the same form, sent with fetch so the
   }
 
   file.addEventListener('change', onFile);
+  // An exercise chosen by hand needs no word on what the name tells.
+  exercise.addEventListener('change', () => { if (exercise.value) inferred.textContent = ''; else onFile(); });
   ['dragenter', 'dragover'].forEach(ev => drop.addEventListener(ev, e => {
     e.preventDefault(); drop.classList.add('over');
   }));

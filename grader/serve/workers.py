@@ -106,6 +106,7 @@ def _init_worker() -> None:
     from multiprocessing.util import Finalize
 
     from .. import grading  # noqa: F401  (imported once, not per submission)
+    from ..batch import store  # noqa: F401
     from ..exercises import catalog
     catalog.exercises()
     # Runs when the pool shuts the worker down: the spare's processes and scratch tree go too.
@@ -131,6 +132,9 @@ def grade_job(job: dict) -> dict:
 
     t0 = time.perf_counter()
     engine, _spare = _spare, None
+    if engine is not None and engine.proc.poll() is not None:  # it died while waiting: start afresh
+        engine.discard()
+        engine = None
     try:
         exercise = catalog.get(job["exercise"])
         result = grade_submission(job["submission"], exercise, job["seed"],
@@ -185,11 +189,8 @@ class GradingPool:
 
     def _new_executor(self) -> ProcessPoolExecutor:
         # spawn: the server holds threads (the event loop's helpers, SQLite): forking them is unsafe.
-        kwargs: dict[str, Any] = {}
-        if sys.version_info >= (3, 11):
-            kwargs["max_tasks_per_child"] = 500  # a fresh worker now and then: nothing accumulates
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_init_worker, **kwargs)
+                                   initializer=_init_worker)
 
     async def start(self) -> None:
         """Start the workers and wait until each is up (grader imported, engine child started)."""

@@ -6,11 +6,11 @@ server: the same report, the same results JSON, the same one-line reasons, the s
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -43,6 +43,7 @@ def work(tmp_path_factory) -> Path:
     shutil.copy(REFERENCE / "counter_mt.py", d / "counter_mt.py")
     shutil.copy(SUBMISSIONS / "counter_lck" / "cp932_try_finally.py", d / "s2212345_counter_lck.py")
     shutil.copy(SUBMISSIONS / "counter_lck" / "check_then_act.py", d / "check_then_act.py")
+    shutil.copy(REFERENCE / "counter_lck.py", d / "課題 counter_lck (1).py")
     (d / "lec11").mkdir()
     shutil.copy(REFERENCE / "counter_smp.py", d / "lec11" / "counter_smp.py")
     return d
@@ -63,7 +64,8 @@ def results_json(answer: dict) -> dict:
     ("s2212345_counter_lck.py", "--lang", "en"),
     ("check_then_act.py", "-e", "counter_lck"),
     ("lec11/counter_smp.py",),
-], ids=["right", "racy", "racy-en-seed", "cp932", "check-then-act", "subfolder"])
+    ("課題 counter_lck (1).py",),
+], ids=["right", "racy", "racy-en-seed", "cp932", "check-then-act", "subfolder", "japanese-name"])
 def test_thin_client_prints_what_grade_prints(server, work, args):
     local = grade(*args, cwd=work)
     remote = grade(*args, "--server", server.url, cwd=work)
@@ -354,3 +356,55 @@ def test_not_linux_with_a_server_set_goes_to_it(monkeypatch, capsys, work):
     assert cli.main(["counter_lck.py", "--lang", "en"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot reach the grading server http://127.0.0.1:9" in err
+
+
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2:].split()
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in out:
+                out.add(child)
+                todo.append(child)
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return state[state.rindex(")") + 2] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_stopping_leaves_no_process_and_no_scratch_tree(tmp_path, work):
+    with Server(tmp_path, "--workers", "2", "--rate", "0") as s:
+        assert s.post_file("counter_lck.py", (work / "counter_lck.py").read_bytes()).status == 200
+        # each idle worker holds an engine child started for the next submission
+        s.wait_for(lambda h: h["pool"]["running"] == 0, "idle")
+        procs = _descendants(s.proc.pid)
+        trees = set()
+        for pid in procs:
+            try:
+                args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                cwd = os.readlink(f"/proc/{pid}/cwd")
+            except OSError:
+                continue
+            if any(b"grader.engine.child" in a for a in args) and Path(cwd).name.startswith("grader-"):
+                trees.add(Path(cwd))
+        assert procs and trees, "the workers and their engine children are running"
+        assert s.stop() in (0, -15)  # uvicorn ends by the signal it stopped for, once done
+    # multiprocessing's resource tracker ends once it sees the server gone: allow it a moment
+    deadline = time.monotonic() + 60
+    while [p for p in procs if _alive(p)] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [p for p in procs if _alive(p)]
+    assert not [t for t in trees if t.exists()]
