@@ -408,3 +408,35 @@ def test_stopping_leaves_no_process_and_no_scratch_tree(tmp_path, work):
         time.sleep(0.05)
     assert not [p for p in procs if _alive(p)]
     assert not [t for t in trees if t.exists()]
+
+
+def _on_a_terminal(args: list[str], cwd: Path) -> tuple[bytes, int]:
+    """Run ``grade`` with its stdout on a pseudo-terminal (as a student's shell has it)."""
+    import pty
+    import subprocess
+
+    from serving import env
+    master, slave = pty.openpty()
+    colour_env = {k: v for k, v in env().items() if k != "NO_COLOR"}
+    proc = subprocess.Popen([sys.executable, "-m", "grader", *args], cwd=cwd, env=colour_env,
+                            stdout=slave, stderr=subprocess.DEVNULL)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # the terminal's other side closed: the program ended
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    return b"".join(chunks), proc.wait(timeout=240)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="pseudo-terminals as Linux has them")
+def test_colours_on_a_terminal_are_grades_own(server, work):
+    local, code = _on_a_terminal(["counter_mt.py", "-e", "counter_lck"], work)
+    remote, remote_code = _on_a_terminal(["counter_mt.py", "-e", "counter_lck", "--server", server.url], work)
+    assert b"\x1b[31m" in local and code == 1
+    assert (remote, remote_code) == (local, code)
