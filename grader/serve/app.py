@@ -359,6 +359,8 @@ def create_app(config: ServeConfig) -> Starlette:
         queued = time.perf_counter()
 
         def finish(outcome: dict) -> Stored | Refusal:
+            if outcome.get("code") == "shutting_down":
+                return Refusal(503, "shutting_down", _M["shutting_down"], {"Retry-After": "10"})
             if "error" in outcome:
                 return Refusal(500, "internal", _fmt("internal", why=outcome["error"]))
             result = outcome["result"]
@@ -375,6 +377,9 @@ def create_app(config: ServeConfig) -> Starlette:
             outcome = await pool.grade(prepared.key, job, finish)
         except Busy as busy:
             raise Refusal(503, "busy", _fmt("busy", n=busy.retry_after), {"Retry-After": str(busy.retry_after)}) from None
+        except Exception as exc:  # storing failed (a full disk...): said in one line, the service goes on
+            log.warning("error storing a result: %s: %s", type(exc).__name__, exc)
+            raise Refusal(500, "internal", _fmt("internal", why=f"{type(exc).__name__}: {exc}")) from None
         if isinstance(outcome, Refusal):
             raise outcome
         _log_graded(request, outcome, False, time.perf_counter() - queued)

@@ -259,7 +259,7 @@ class GradingPool:
         loop = asyncio.get_running_loop()
         executor = self._executor
         if executor is None:
-            return {"error": "the grading service is shutting down", "seconds": 0.0}
+            return {"error": "the grading service is shutting down", "code": "shutting_down", "seconds": 0.0}
         try:
             return await loop.run_in_executor(executor, grade_job, job)
         except BrokenProcessPool:
@@ -271,7 +271,8 @@ class GradingPool:
                 loop.run_in_executor(None, lambda: old.shutdown(wait=False, cancel_futures=True))
             return {"error": "a grading worker stopped unexpectedly", "seconds": 0.0}
         except RuntimeError as exc:  # (after BrokenProcessPool, one of them) the pool shut down meanwhile
-            return {"error": str(exc) or "the grading service is shutting down", "seconds": 0.0}
+            return {"error": str(exc) or "the grading service is shutting down", "code": "shutting_down",
+                    "seconds": 0.0}
 
     async def close(self) -> None:
         """Stop taking work, let the gradings under way finish (each is bounded by its time limit),
