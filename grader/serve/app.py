@@ -246,6 +246,9 @@ def create_app(config: ServeConfig) -> Starlette:
                    "sources.infer", "sources.submission"):
         importlib.import_module(f"grader.{module}")
 
+    from .workers import grader_fingerprint
+    grader_fingerprint()  # hashed once, now: the grader's and the course's files decide every key
+
     course_lang: Lang = pick_lang(None)
     exercises = catalog.exercises()
     pool = GradingPool(config.workers, config.queue_size)

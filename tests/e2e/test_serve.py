@@ -321,7 +321,6 @@ def test_client_needs_only_the_standard_library(server, work):
     import subprocess
 
     from serving import env
-    local = grade("counter_mt.py", "-e", "counter_lck", cwd=work)
     for extra in ((), ("--lang", "en")):
         local = grade("counter_mt.py", "-e", "counter_lck", *extra, cwd=work)
         proc = subprocess.run([sys.executable, "-c", BLOCK, "counter_mt.py", "-e", "counter_lck", *extra,
