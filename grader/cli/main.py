@@ -53,8 +53,12 @@ def local_grading_possible() -> bool:
     return sys.platform.startswith("linux")
 
 
+def _system() -> str:
+    return {"win32": "Windows", "darwin": "macOS"}.get(sys.platform, sys.platform)
+
+
 def _needs_server(what: str) -> GraderInputError:
-    system = {"win32": "Windows", "darwin": "macOS"}.get(sys.platform, sys.platform)
+    system = _system()
     return GraderInputError(Msg(
         f"このコンピューター（{system}）では採点できません（採点は Linux でだけ動きます）。"
         f"TA の採点サーバーを使ってください: grade {what} --server URL（または環境変数 GRADER_SERVER=URL）",
@@ -63,7 +67,7 @@ def _needs_server(what: str) -> GraderInputError:
 
 
 def _linux_only(command: str) -> GraderInputError:
-    system = {"win32": "Windows", "darwin": "macOS"}.get(sys.platform, sys.platform)
+    system = _system()
     return GraderInputError(Msg(f"{command} は Linux でだけ動きます（このコンピューターは {system}）",
                                 f"{command} runs only on Linux (this computer runs {system})"))
 

@@ -119,6 +119,21 @@ def test_client_writes_the_same_json_and_html(server, work, tmp_path):
     assert (tmp_path / "r.html").read_bytes() == (tmp_path / "l.html").read_bytes()
 
 
+def test_client_writes_junit_like_grades(server, work, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    def cases(path: Path) -> list[tuple]:
+        root = ET.parse(path).getroot()
+        return [(c.get("classname"), c.get("name"), [(f.tag, f.get("message")) for f in c])
+                for c in root.iter("testcase")]
+
+    local = grade("counter_mt.py", "-e", "counter_lck", "--junit", str(tmp_path / "l.xml"), cwd=work)
+    remote = grade("counter_mt.py", "-e", "counter_lck", "--junit", str(tmp_path / "r.xml"),
+                   "--server", server.url, cwd=work)
+    assert remote.returncode == local.returncode == 1
+    assert cases(tmp_path / "r.xml") == cases(tmp_path / "l.xml")  # times and timestamps aside
+
+
 def test_unknown_report_is_404(server):
     assert server.get("/report/" + "A" * 24).status == 404
     assert server.get("/report/not-an-id").status == 404
