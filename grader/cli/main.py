@@ -40,10 +40,77 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true", help="list the exercises and their checks")
     p.add_argument("--doctor", action="store_true", help="show which protections are active on this machine")
     p.add_argument("--no-color", action="store_true", help="no colours in the terminal report")
+    p.add_argument("--server", metavar="URL",
+                   help="grade on a grading service (grade serve) instead of this machine; default: $GRADER_SERVER")
+    p.add_argument("--course-key", metavar="KEY",
+                   help="the course key a grading service asks for (default: $GRADER_COURSE_KEY)")
     return p
 
 
+def local_grading_possible() -> bool:
+    """Grading here needs Linux: the engine forks one process per schedule and the sandbox is the
+    Linux kernel's. Elsewhere (Windows, macOS) a grading service does it (``--server``)."""
+    return sys.platform.startswith("linux")
+
+
+def _system() -> str:
+    return {"win32": "Windows", "darwin": "macOS"}.get(sys.platform, sys.platform)
+
+
+def _needs_server(what: str) -> GraderInputError:
+    system = _system()
+    return GraderInputError(Msg(
+        f"このコンピューター（{system}）では採点できません（採点は Linux でだけ動きます）。"
+        f"TA の採点サーバーを使ってください: grade {what} --server URL（または環境変数 GRADER_SERVER=URL）",
+        f"grading cannot run on this computer ({system}: it needs Linux). Use your TA's grading server: "
+        f"grade {what} --server URL (or set GRADER_SERVER=URL)"))
+
+
+def _linux_only(command: str) -> GraderInputError:
+    system = _system()
+    return GraderInputError(Msg(f"{command} は Linux でだけ動きます（このコンピューターは {system}）",
+                                f"{command} runs only on Linux (this computer runs {system})"))
+
+
+def _serve(argv: list[str]) -> int:
+    p = _Parser(prog="grade serve", description=(
+        "The self-check service: an upload page and an HTTP API that grade exactly as grade FILE does."))
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0: every interface)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0: any free port)")
+    p.add_argument("--workers", type=int, default=None, help="submissions graded at once (default: one per CPU)")
+    p.add_argument("--queue", type=int, default=None,
+                   help="submissions that may wait for a worker; more are answered 503 (default: 32 per worker)")
+    p.add_argument("--course-key", metavar="KEY", default=os.environ.get("GRADER_COURSE_KEY") or None,
+                   help="refuse uploads without this key (default: $GRADER_COURSE_KEY; none: anyone may upload)")
+    p.add_argument("--db", metavar="PATH", default="grade-serve.sqlite3",
+                   help="the results database (SQLite; default grade-serve.sqlite3 here)")
+    p.add_argument("--rate", type=int, default=30, help="uploads per minute per client (default 30; 0: no limit)")
+    p.add_argument("--max-results", type=int, default=20000, help="results kept at most (default 20000)")
+    p.add_argument("--max-db-mb", type=int, default=512, help="MiB of results kept at most (default 512)")
+    args = p.parse_args(argv)
+    if not local_grading_possible():
+        raise _linux_only("grade serve")
+    from ..runner.launcher import cpu_count
+    args.workers = cpu_count() if args.workers is None else args.workers
+    if args.workers < 1 or (args.queue is not None and args.queue < 0) or args.rate < 0 or not 0 <= args.port <= 65535:
+        raise GraderInputError(Msg("使い方の誤り: --workers は 1 以上、--queue と --rate は 0 以上、--port は 0〜65535 です",
+                                   "usage error: --workers must be at least 1, --queue and --rate at least 0, "
+                                   "--port 0 to 65535"))
+    try:
+        from ..serve.app import ServeConfig, serve
+    except ImportError as exc:
+        raise GraderInputError(Msg(
+            f"grade serve には追加のパッケージが必要です（{exc.name}）: pip install 'concurrency-grader[serve]'",
+            f"grade serve needs its extra packages ({exc.name} is missing): pip install 'concurrency-grader[serve]'"
+        )) from None
+    return serve(ServeConfig(host=args.host, port=args.port, workers=args.workers, queue=args.queue,
+                             course_key=args.course_key, db=args.db, rate=args.rate,
+                             max_results=args.max_results, max_db_bytes=args.max_db_mb << 20))
+
+
 def _batch(argv: list[str]) -> int:
+    if not local_grading_possible():
+        raise _linux_only("grade batch")
     from ..batch.run import grade_batch, parse_shard
     from ..reports.terminal import pick_lang
     from ..runner.launcher import cpu_count
@@ -118,11 +185,22 @@ def run(argv: list[str]) -> int:
         return _batch(argv[1:])
     if argv[:1] == ["merge"]:
         return _merge(argv[1:])
+    if argv[:1] == ["serve"]:
+        return _serve(argv[1:])
     args = build_parser().parse_args(argv)
+    server = args.server or os.environ.get("GRADER_SERVER") or None
+    if args.file and server and not (args.list or args.doctor):
+        # Standard library only from here on: this is the path a student's Windows laptop takes.
+        from ..serve.client import grade_remote
+        return grade_remote(server, args.file, exercise=args.exercise, seed=args.seed, lang=args.lang,
+                            no_color=args.no_color, course_key=args.course_key, junit=args.junit,
+                            junit_flavor=args.junit_flavor, json_path=args.json, html=args.html, write=_write)
     lang = pick_lang(args.lang)
     if args.list:
         sys.stdout.write(_list(lang))
         return EXIT_PASS
+    if not local_grading_possible():
+        raise _needs_server(os.path.basename(args.file or "") or "counter_lck.py")
     if args.doctor:
         from ..runner.sandbox import doctor
         sys.stdout.write(doctor(lang))

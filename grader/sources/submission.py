@@ -63,17 +63,44 @@ def load_submission(path: str, filename: str | None = None) -> Submission:
     """
     shown = os.fspath(path)
     base = os.path.basename(shown.rstrip("/\\")) or shown
-    notebook = base.casefold().endswith(".ipynb")
-    data = _read_bytes(shown, base, MAX_NOTEBOOK_BYTES if notebook else MAX_BYTES)
-    if notebook:
-        return _load_notebook(shown, base, data, filename)
+    data = _read_bytes(shown, base, size_limit(base))
+    return submission_from_bytes(data, shown, base, filename)
+
+
+def read_submission_bytes(path: str) -> tuple[bytes, str]:
+    """The bytes of the file at ``path`` and its own name, refused exactly as ``load_submission``
+    refuses a missing path, a directory, an empty or oversized file. Standard library only: the
+    ``--server`` client reads with it, so that its refusals are ``grade``'s own."""
+    shown = os.fspath(path)
+    base = os.path.basename(shown.rstrip("/\\")) or shown
+    return _read_bytes(shown, base, size_limit(base)), base
+
+
+def size_limit(name: str) -> int:
+    """The largest file of this name that is graded (a notebook carries outputs: it may be bigger)."""
+    return MAX_NOTEBOOK_BYTES if name.casefold().endswith(".ipynb") else MAX_BYTES
+
+
+def submission_from_bytes(data: bytes, path: str, name: str, filename: str | None = None) -> Submission:
+    """A submission from bytes already in hand (a file uploaded to ``grade serve``), refused and
+    accepted exactly as ``load_submission`` refuses and accepts the same bytes in a file.
+
+    ``path`` is shown in reports (the path as the student typed it); ``name`` is the file's own
+    name (its last component: what the messages name and the script runs as, unless ``filename``).
+    """
+    if len(data) > size_limit(name):
+        raise GraderInputError(_too_large_msg(name, size_limit(name)))
+    if not data.strip():
+        raise GraderInputError(_empty_msg(name))
+    if name.casefold().endswith(".ipynb"):
+        return _load_notebook(path, name, data, filename)
     if b"\x00" in data and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise GraderInputError(_binary_msg(base))
-    source, encoding, notes = decode_source(data, base)
+        raise GraderInputError(_binary_msg(name))
+    source, encoding, notes = decode_source(data, name)
     source = normalise_newlines(source)
     if not source.strip():
-        raise GraderInputError(_empty_msg(base))
-    return Submission(shown, fix_coding_line(source), filename or base, encoding, tuple(notes))
+        raise GraderInputError(_empty_msg(name))
+    return Submission(path, fix_coding_line(source), filename or name, encoding, tuple(notes))
 
 
 def _read_bytes(path: str, base: str, limit: int) -> bytes:
@@ -96,14 +123,18 @@ def _read_bytes(path: str, base: str, limit: int) -> bytes:
             en=f"cannot read {path} ({exc.strerror or exc}).",
         )) from None
     if len(data) > limit:
-        mib = limit // (1024 * 1024)
-        raise GraderInputError(Msg(
-            ja=f"{base} は大きすぎます（{mib} MiB 超）。提出するソースファイルを確認してください。",
-            en=f"{base} is too large (over {mib} MiB): check that it is the source file you meant to hand in.",
-        ))
+        raise GraderInputError(_too_large_msg(base, limit))
     if not data.strip():
         raise GraderInputError(_empty_msg(base))
     return data
+
+
+def _too_large_msg(base: str, limit: int) -> Msg:
+    mib = limit // (1024 * 1024)
+    return Msg(
+        ja=f"{base} は大きすぎます（{mib} MiB 超）。提出するソースファイルを確認してください。",
+        en=f"{base} is too large (over {mib} MiB): check that it is the source file you meant to hand in.",
+    )
 
 
 def _empty_msg(base: str) -> Msg:

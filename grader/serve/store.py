@@ -1,0 +1,197 @@
+"""The service's results, in one embedded SQLite file: a restart loses nothing, an identical
+resubmission is answered from it, and it never grows past its bounds.
+
+One row per graded (content, exercise, seed, file name, grader): the submission's SHA-256, the
+exercise and seed, the verdict of each check, when it was graded and how long it took, and the
+whole result (compressed JSON: what the reports are rendered from, in either language). The
+source code itself is not stored. Past ``max_results`` rows or ``max_bytes`` of results, the rows
+least recently asked for go first.
+
+Standard library only; safe to call from several threads (one connection, one lock: SQLite
+serialises writers anyway, and every call here is short).
+"""
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import sqlite3
+import threading
+import time
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..model import GraderInputError, Msg
+
+SCHEMA_VERSION = 1
+ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+"""What a result id looks like (``secrets.token_urlsafe``): anything else is not looked up."""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS results (
+    id         TEXT PRIMARY KEY,     -- the public id: /report/{id}
+    key        TEXT NOT NULL UNIQUE, -- what decides the result (see grader.serve.workers.result_key)
+    sha256     TEXT NOT NULL,        -- of the submitted file's bytes
+    exercise   TEXT NOT NULL,
+    seed       INTEGER NOT NULL,
+    filename   TEXT NOT NULL,
+    score      REAL NOT NULL,
+    max_score  REAL NOT NULL,
+    passed     INTEGER NOT NULL,
+    verdicts   TEXT NOT NULL,        -- JSON: {check id: "passed" | "failed" | "error"}
+    graded_at  TEXT NOT NULL,        -- UTC, ISO 8601
+    seconds    REAL NOT NULL,        -- grading time
+    last_seen  REAL NOT NULL,        -- last time it was asked for (eviction order)
+    hits       INTEGER NOT NULL DEFAULT 0,
+    size       INTEGER NOT NULL,     -- bytes of `result`
+    result     BLOB NOT NULL         -- zlib-compressed JSON of the GradeResult
+);
+CREATE INDEX IF NOT EXISTS results_last_seen ON results(last_seen);
+"""
+
+
+@dataclass(frozen=True)
+class Stored:
+    """One stored result."""
+
+    id: str
+    key: str
+    sha256: str
+    exercise: str
+    seed: int
+    filename: str
+    graded_at: str
+    seconds: float
+    result: dict
+    """The GradeResult as ``grader.batch.store.result_to_dict`` writes it."""
+
+
+def _verdicts(result: dict) -> dict[str, str]:
+    return {c["id"]: ("error" if c.get("error") else "passed" if c["passed"] else "failed")
+            for c in result.get("checks", ())}
+
+
+class ResultStore:
+    """Results by key (the cache) and by id (the report pages), bounded in rows and bytes."""
+
+    def __init__(self, path: str | Path, max_results: int = 20000, max_bytes: int = 512 << 20):
+        self.path = Path(path)
+        self.max_results = max(1, int(max_results))
+        self.max_bytes = max(1, int(max_bytes))
+        self._lock = threading.Lock()
+        try:
+            if self.path.parent and not self.path.parent.exists():
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+            # Set before the first table exists: lets evictions give space back to the file.
+            self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")
+            # WAL: readers never wait for the writer; a committed result survives a crash of the
+            # server (NORMAL: only a power cut can lose the last few).
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version not in (0, SCHEMA_VERSION):
+                raise GraderInputError(Msg(
+                    f"{self.path} は新しい版の採点サーバーのデータベースです（この版では開けません）",
+                    f"{self.path} belongs to a newer version of the grading service: this one cannot open it"))
+            self._db.executescript(_SCHEMA)
+            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            self._rows, self._bytes = self._db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM results").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise GraderInputError(Msg(f"結果のデータベース {self.path} を開けません（{exc}）",
+                                       f"cannot open the results database {self.path} ({exc})")) from None
+        except OSError as exc:
+            raise GraderInputError(Msg(f"結果のデータベース {self.path} を作れません（{exc.strerror or exc}）",
+                                       f"cannot create the results database {self.path} ({exc.strerror or exc})")) from None
+
+    # ------------------------------------------------------------------------------ reading
+
+    def by_key(self, key: str) -> Stored | None:
+        """The result graded for ``key``, if kept (and marked as just asked for)."""
+        return self._one("key", key)
+
+    def by_id(self, result_id: str) -> Stored | None:
+        """The result of id ``result_id``, if kept (an id of another shape is never looked up)."""
+        if not ID_PATTERN.match(result_id or ""):
+            return None
+        return self._one("id", result_id)
+
+    def _one(self, column: str, value: str) -> Stored | None:
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT id, key, sha256, exercise, seed, filename, graded_at, seconds, result "
+                f"FROM results WHERE {column} = ?", (value,)).fetchone()
+            if row is None:
+                return None
+            self._db.execute("UPDATE results SET last_seen = ?, hits = hits + 1 WHERE id = ?", (time.time(), row[0]))
+        try:
+            result = json.loads(zlib.decompress(row[8]).decode("utf-8"))
+        except (zlib.error, ValueError):
+            return None
+        return Stored(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], result)
+
+    def stats(self) -> dict:
+        """Rows and bytes kept, and the bounds."""
+        with self._lock:
+            return {"results": self._rows, "bytes": self._bytes,
+                    "max_results": self.max_results, "max_bytes": self.max_bytes}
+
+    # ------------------------------------------------------------------------------ writing
+
+    def put(self, key: str, sha256: str, exercise: str, seed: int, filename: str, result: dict,
+            seconds: float) -> Stored:
+        """Keep ``result`` under ``key`` with a new id; if ``key`` is kept already (two identical
+        submissions graded at once), the kept one stands and is returned."""
+        blob = zlib.compress(json.dumps(result, ensure_ascii=False).encode("utf-8"), 6)
+        verdicts = _verdicts(result)
+        score = sum(float(c.get("points", 0)) for c in result.get("checks", ()))
+        max_score = sum(float(c.get("max_points", 0)) for c in result.get("checks", ()))
+        passed = all(v == "passed" for v in verdicts.values())
+        graded_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        result_id = secrets.token_urlsafe(18)
+        with self._lock:
+            try:
+                self._db.execute(
+                    "INSERT INTO results (id, key, sha256, exercise, seed, filename, score, max_score, passed, "
+                    "verdicts, graded_at, seconds, last_seen, size, result) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (result_id, key, sha256, exercise, int(seed), filename, score, max_score, int(passed),
+                     json.dumps(verdicts), graded_at, float(seconds), time.time(), len(blob), blob))
+            except sqlite3.IntegrityError:
+                pass  # the same key graded twice at once: keep the first
+            else:
+                self._rows += 1
+                self._bytes += len(blob)
+                self._evict()
+        kept = self.by_key(key)
+        if kept is None:  # evicted at once: only when one result alone is over max_bytes
+            return Stored(result_id, key, sha256, exercise, int(seed), filename, graded_at, float(seconds), result)
+        return kept
+
+    def _evict(self) -> None:
+        """Drop the least recently asked-for rows until both bounds hold (lock held)."""
+        if self._rows <= self.max_results and self._bytes <= self.max_bytes:
+            return
+        dropped = 0
+        cursor = self._db.execute("SELECT id, size FROM results ORDER BY last_seen ASC")
+        victims = []
+        rows, size = self._rows, self._bytes
+        for result_id, n in cursor:
+            if rows <= self.max_results and size <= self.max_bytes:
+                break
+            victims.append((result_id,))
+            rows -= 1
+            size -= n
+            dropped += n
+        cursor.close()
+        self._db.executemany("DELETE FROM results WHERE id = ?", victims)
+        self._rows, self._bytes = rows, size
+        if dropped:
+            self._db.execute("PRAGMA incremental_vacuum")
+
+    def close(self) -> None:
+        """Close the database (results already committed stay)."""
+        with self._lock:
+            self._db.close()
