@@ -14,7 +14,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..engine.events import decode_lines
+from ..engine.contain import UNCONTAINED
+from ..engine.events import EXIT_INTERNAL, decode_lines
 from ..exercises.catalog import Exercise, course, data_file
 from ..exercises.plan import data_variant
 from ..verdicts.observation import RunRecord, Schedule
@@ -77,6 +78,7 @@ def execute(exercise: Exercise, source: str, filename: str, schedules: list[Sche
                 compile_error = line["compile_error"]
             elif "index" in line:
                 results[line["index"]] = line
+        uncontained = _uncontained(results, ws)
         # A schedule without a result was skipped after a hang or a flood (or the engine died).
         runs = [_record(s, ws, results[s.index], key) for s in schedules if s.index in results]
         missing = [s for s in schedules if s.index not in results]
@@ -87,7 +89,7 @@ def execute(exercise: Exercise, source: str, filename: str, schedules: list[Sche
                                                  "wall": 0.0}, key, runner_killed=True))
     engine_error = None
     if not runs and compile_error is None:
-        engine_error = (err.strip().splitlines() or ["the engine stopped without a report"])[-1]
+        engine_error = uncontained or (err.strip().splitlines() or ["the engine stopped without a report"])[-1]
     return Execution(runs, compile_error, engine_error)
 
 
@@ -108,9 +110,24 @@ def _job(exercise: Exercise, source: str, schedules: list[Schedule], ws: Workspa
     }
 
 
+def _uncontained(results: dict, ws: Workspace) -> str | None:
+    """Drop the runs whose sandbox could not be set (they ended before the program's first line,
+    saying so): the grader's fault, not the student's. Returns what their message said."""
+    why = None
+    for index, line in list(results.items()):
+        events = ws.events(index)
+        if line.get("exit") == EXIT_INTERNAL and (not events.exists() or events.stat().st_size == 0):
+            raw, _ = read_capped(ws.raw(index), 4096)
+            if raw.startswith(UNCONTAINED):
+                why = raw.decode("utf-8", "replace").strip()
+                del results[index]
+    return why
+
+
 def _run_child(job: dict, root: Path, limit: float) -> tuple[list[dict], str, bool, int]:
     confinement = sandbox.confine(root, int(job["limits"]["processes"]))
     job["reap"] = confinement.needs_reaper
+    job["contain"] = confinement.policy
     proc = subprocess.Popen(
         # -S: no site-packages to scan at start (PYTHONPATH finds the engine); the engine puts
         # back the site builtins a program may use (exit, quit).
