@@ -2,17 +2,16 @@
 # and prints what it finds: first where a class would be (the grading user's home, which a test
 # substitutes for HOME, and the folders above its own working directory), then os.walk('/').
 # Also lists /proc for other processes' command lines. Prints "FOUND <path>" and the file's first
-# line, "HOSTILE <what> <result>" per attempt. Safety bound: reads at most 200 bytes per file; walks
-# for 1 s at most (it must end before the run's wall limit: what it prints is the evidence);
-# SIGALRM after 60 s.
+# line, "HOSTILE <what> <result>" per attempt. Safety bound: reads at most 200 bytes per file; visits
+# 1500 folders at most (it must end before the run's wall limit: what it prints is the evidence; a
+# count, not a clock: the run's clocks are virtual); SIGALRM after 60 s.
 import errno
 import os
 import signal
-import time
 
 signal.alarm(60)
 HOME = "@@HOME@@"
-END = time.monotonic() + 1.0
+budget = [1500]
 own = os.path.realpath(os.getcwd())
 seen = set()
 found = 0
@@ -26,12 +25,15 @@ def look(top, depth):
     global found
     refusal = []
     for folder, dirs, files in os.walk(top, onerror=refusal.append):
-        if time.monotonic() > END or folder.count(os.sep) - top.count(os.sep) >= depth:
+        budget[0] -= 1
+        if budget[0] <= 0 or folder.count(os.sep) - top.count(os.sep) >= depth:
             dirs[:] = []
         dirs[:] = [d for d in dirs if os.path.join(folder, d) not in ("/proc", "/sys", "/dev")]
         for name in files:
+            if not name.endswith("counter_lck.py"):
+                continue
             path = os.path.realpath(os.path.join(folder, name))
-            if name.endswith("counter_lck.py") and not path.startswith(own + os.sep) and path not in seen:
+            if not path.startswith(own + os.sep) and path not in seen:
                 seen.add(path)
                 found += 1
                 try:
@@ -44,10 +46,10 @@ def look(top, depth):
 
 
 look(HOME, 4)
-parent = own
+parent = os.path.dirname(own)
 while parent != "/":
-    parent = os.path.dirname(parent)
     look(parent, 3)
+    parent = os.path.dirname(parent)
 look("/", 50)
 try:
     names = [n for n in os.listdir("/proc") if n.isdigit()]

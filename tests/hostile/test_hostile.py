@@ -389,7 +389,8 @@ class OtherStudent:
     def __init__(self, work: Path, token: str):
         self.secret = f"OTHER-STUDENT-SECRET-{token}"
         text = f"# {self.secret}\nprint('集計結果：', {{}})\n"
-        self.dirs = [work / "others", Path(os.path.expanduser("~")) / f".grader-hostile-{token}"]
+        # Not named with the token: the fingerprint would see the test's own folder come and go.
+        self.dirs = [work / "others", Path(os.path.expanduser("~")) / f".grader-hostile-other-{uuid.uuid4().hex}"]
         self.files = []
         for folder in self.dirs:
             path = folder / OTHER_STUDENT / "counter_lck.py"
@@ -600,7 +601,9 @@ _NOT_ATTACKS = ("own-read", "own-write", "symlink", "found", "proc-count")
 def layer_of(what: str, result: str, layers: set[str]) -> str:
     """The layer that refused an attempt with errno ``result`` (the first to refuse: several may)."""
     bwrap, landlock = "bwrap" in layers, "landlock fs" in layers
-    if result == "done":
+    if what == "proc" and result.isdigit() and ("bwrap" in layers or "unshare" in layers):
+        return "PID namespace (its /proc shows the sandbox's processes only)"
+    if result == "done" or not result.startswith("E"):  # "done", or a count of what it got
         return "not refused"
     if what.startswith("kill"):
         return {"EPERM": "Landlock signal scope" if "landlock scope" in layers else "kill permission",
