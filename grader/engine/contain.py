@@ -6,14 +6,16 @@ the run's event and output files are open (they stay usable through their descri
 any thread is started, so that everything the submission starts inherits it: threads, forked and
 spawned processes, programs it execs. In this order, each step needing the one before:
 
-1. a private temporary directory for the run (``TMPDIR``), beneath the scratch tree;
-2. where the runner is root of its namespaces (``unshare``, not bubblewrap, which does its own):
+1. where the runner is root of its namespaces (``unshare``, not bubblewrap, which does its own):
    a mount namespace of the run's own, with a private ``/tmp`` and ``/dev/shm``, the scratch tree
    hidden but for the run's working directory, and everything read-only but the run's directory,
-   its temporary directory, ``/tmp`` and ``/dev/shm``;
+   ``/tmp`` and ``/dev/shm``;
+2. a temporary directory of the run's own (``TMPDIR``): ``/tmp/run-<index>`` where /tmp is the
+   sandbox's (this mount namespace, or bubblewrap's), else beneath the scratch tree;
 3. every capability dropped (a root run could otherwise undo the mounts, or read any file);
-4. Landlock: writes only beneath the run's directories, reads only of what the interpreter needs,
-   no TCP bind or connect, signals and abstract UNIX sockets only within the run's own processes.
+4. Landlock: writes only in the run's directory and its temporary directory, reads only of what
+   the interpreter needs, no TCP bind or connect, signals and abstract UNIX sockets only within
+   the run's own processes.
 
 Nothing here decides a verdict. A step the parent asked for that fails raises ``Uncontained``:
 the run then ends before the submission runs (the engine does not run code less contained than
@@ -169,7 +171,10 @@ def _landlock(policy: dict, rw: list[str], events: str | None) -> None:
 
 
 def run_tmp(policy: dict, index) -> str | None:
-    """The private temporary directory of run ``index`` (None when the policy names no tree)."""
+    """The temporary directory of run ``index``: in the sandbox's own /tmp where it has one (a short
+    path: a Manager's AF_UNIX socket path must fit in 108 bytes), else in the scratch tree."""
+    if policy.get("mounts") or policy.get("private_tmp"):
+        return f"/tmp/run-{index}"
     return os.path.join(policy["tmp"], str(index)) if policy.get("tmp") else None
 
 
@@ -195,21 +200,21 @@ def enter(policy: dict | None, cwd: str, index=0, events: str | None = None) -> 
     if not policy:
         return
     rw = [os.path.realpath(cwd)]
-    tmp = run_tmp(policy, index)
-    if tmp:
-        os.makedirs(tmp, exist_ok=True)
-        rw.append(os.path.realpath(tmp))
-        os.environ["TMPDIR"] = tmp
-        _forget_temp_dirs()
     if policy.get("pythonpath"):  # spawned children import the engine from here, nothing else of ours
         os.environ["PYTHONPATH"] = policy["pythonpath"]
     events = os.path.realpath(events) if events else None
     if policy.get("mounts"):
-        ro = [policy["pythonpath"]] if policy.get("pythonpath") else []
+        ro = ([policy["pythonpath"]] if policy.get("pythonpath") else []) + list(policy.get("keep", []))
         # The events file is kept writable (not read-only bound) for spawned children; Landlock,
         # where there is, then lets them only append to it.
         _private_mounts(os.path.realpath(policy["root"]), rw + ([events] if events else []), ro)
         os.chdir(cwd)  # the working directory is now the bind mount: the view the run has
+    tmp = run_tmp(policy, index)
+    if tmp:  # made after the mounts: in the run's own /tmp when it has one
+        os.makedirs(tmp, exist_ok=True)
+        rw.append(os.path.realpath(tmp))
+        os.environ["TMPDIR"] = tmp
+        _forget_temp_dirs()
     _drop_capabilities()
     if policy.get("landlock"):
         _landlock(policy, rw, events)

@@ -101,12 +101,23 @@ def engine_shim(root: Path) -> Path:
     return root / "py"
 
 
-def build(root: Path, abi: int, mounts: bool) -> dict:
-    """The policy of every run in the scratch tree ``root`` (the run adds its own directories)."""
+def kept_visible(root: Path) -> list[str]:
+    """What a private mount namespace must bring back over its fresh /tmp, /dev/shm and scratch tree:
+    an interpreter or a venv that lives there (spawned children exec it), the engine."""
+    covered = ("/tmp", "/dev/shm", _real(root))
+    paths = [sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(sys.executable),
+             os.path.dirname(_real(sys.executable)), _PACKAGE / "engine"]
+    return [p for p in dict.fromkeys(_real(p) for p in paths) if any(_beneath(p, c) for c in covered)]
+
+
+def build(root: Path, abi: int, mounts: bool, private_tmp: bool = False) -> dict:
+    """The policy of every run in the scratch tree ``root`` (the run adds its own directories);
+    ``mounts``: each run makes its own mount namespace; ``private_tmp``: /tmp is the sandbox's."""
     pythonpath = engine_shim(root)
     (root / "tmp").mkdir(exist_ok=True)
     policy: dict = {"root": str(root), "tmp": str(root / "tmp"), "pythonpath": str(pythonpath),
-                    "mounts": bool(mounts), "landlock": int(abi)}
+                    "mounts": bool(mounts), "private_tmp": bool(private_tmp), "landlock": int(abi),
+                    "keep": kept_visible(root)}
     if abi:
         hidden = hidden_paths(root)
         rules: list[tuple[str, int]] = []

@@ -290,7 +290,7 @@ def confine(work: Path, max_processes: int) -> Confinement:
             cgroup = None
     contained = None
     if os.environ.get("GRADER_SANDBOX") != "off":
-        contained = policy.build(work, prot.landlock, prot.mounts)
+        contained = policy.build(work, prot.landlock, prot.mounts, private_tmp=prot.namespace == "bwrap")
     return Confinement(prefix, cgroup, prot.namespace, contained)
 
 
@@ -316,9 +316,10 @@ def _bwrap_profile(work: Path) -> list[str]:
 
 def _readonly_paths() -> list[str]:
     package = Path(__file__).resolve().parents[1]
+    # The folder of sys.executable too: it is what is run, and may be a link outside both prefixes.
     paths = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc/ld.so.cache", "/etc/localtime",
              sys.base_prefix, sys.prefix, os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix),
-             str(package)]
+             os.path.dirname(sys.executable), str(package)]
     return [p for p in paths if p]
 
 
@@ -432,6 +433,10 @@ def _glance(r: dict) -> list[tuple[str, bool, str, str]]:
     ]
 
 
+_CONCERNS_JA = {"files": "ファイル", "network": "ネットワーク", "processes": "プロセス", "signals": "シグナル",
+                "probe": "検査"}
+
+
 def doctor(lang: str = "en") -> str:
     """The protections of this machine, one line per layer; then what a probe inside the sandbox
     was refused, one line per concern (files, network, processes, signals)."""
@@ -444,6 +449,7 @@ def doctor(lang: str = "en") -> str:
     if prot.layers and prot.layers[0].name != "sandbox":
         lines.append("サンドボックス内で試した結果:" if ja else "Tried inside the sandbox:")
         for concern, ok, en, ja_text in _glance(probe()):
-            lines.append(f"  {'✓' if ok else '✗'} {concern:<14} {ja_text if ja else en}")
+            label = _CONCERNS_JA.get(concern, concern) if ja else concern
+            lines.append(f"  {'✓' if ok else '✗'} {label:<14} {ja_text if ja else en}")
     lines.append(f"  python {sys.version.split()[0]} ({sys.executable}), uid {os.geteuid()}")
     return "\n".join(lines) + "\n"
