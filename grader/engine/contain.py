@@ -15,7 +15,9 @@ spawned processes, programs it execs. In this order, each step needing the one b
 3. every capability dropped (a root run could otherwise undo the mounts, or read any file);
 4. Landlock: writes only in the run's directory and its temporary directory, reads only of what
    the interpreter needs, no TCP bind or connect, signals and abstract UNIX sockets only within
-   the run's own processes.
+   the run's own processes;
+5. a seccomp filter: no socket but UNIX ones (and TCP ones, where Landlock refuses their bind and
+   connect): no UDP or raw network even where no network namespace could be made.
 
 Nothing here decides a verdict. A step the parent asked for that fails raises ``Uncontained``:
 the run then ends before the submission runs (the engine does not run code less contained than
@@ -31,7 +33,7 @@ import json
 import os
 import sys
 
-from . import landlock
+from . import landlock, seccomp
 from .events import EXIT_INTERNAL
 
 _CLONE_NEWNS = 0x00020000
@@ -218,6 +220,8 @@ def enter(policy: dict | None, cwd: str, index=0, events: str | None = None) -> 
     _drop_capabilities()
     if policy.get("landlock"):
         _landlock(policy, rw, events)
+    if policy.get("seccomp"):  # TCP sockets are left to Landlock where it refuses their bind and connect
+        seccomp.restrict_sockets(tcp_allowed=int(policy.get("landlock") or 0) >= 4)
 
 
 def _forget_temp_dirs() -> None:

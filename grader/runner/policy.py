@@ -110,14 +110,15 @@ def kept_visible(root: Path) -> list[str]:
     return [p for p in dict.fromkeys(_real(p) for p in paths) if any(_beneath(p, c) for c in covered)]
 
 
-def build(root: Path, abi: int, mounts: bool, private_tmp: bool = False) -> dict:
+def build(root: Path, abi: int, mounts: bool, private_tmp: bool = False, filtered: bool = False) -> dict:
     """The policy of every run in the scratch tree ``root`` (the run adds its own directories);
-    ``mounts``: each run makes its own mount namespace; ``private_tmp``: /tmp is the sandbox's."""
+    ``abi``: the Landlock ABI to use (0: none); ``mounts``: each run makes its own mount namespace;
+    ``private_tmp``: /tmp is the sandbox's; ``filtered``: a seccomp filter on sockets."""
     pythonpath = engine_shim(root)
     (root / "tmp").mkdir(exist_ok=True)
     policy: dict = {"root": str(root), "tmp": str(root / "tmp"), "pythonpath": str(pythonpath),
                     "mounts": bool(mounts), "private_tmp": bool(private_tmp), "landlock": int(abi),
-                    "keep": kept_visible(root)}
+                    "seccomp": bool(filtered), "keep": kept_visible(root)}
     if abi:
         hidden = hidden_paths(root)
         rules: list[tuple[str, int]] = []

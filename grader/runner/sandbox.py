@@ -12,9 +12,10 @@
   reparented to ``grade`` could kill it with ``os.kill(os.getppid(), ...)``.)
 - set by each run on itself (``engine.contain``, with the policy of ``runner.policy``), needing no
   package and no privilege: Landlock (writes only in the run's directory, reads only what the
-  interpreter needs, no TCP, no signal out of the run), all capabilities dropped, and where the
-  runner is root of its namespaces (``unshare``), a mount namespace per run (private /tmp and
-  /dev/shm, read-only system, the other runs' directories hidden).
+  interpreter needs, no TCP, no signal out of the run), a seccomp filter (no socket but UNIX and
+  Landlock-guarded TCP ones: no UDP where there is no network namespace), all capabilities
+  dropped, and where the runner is root of its namespaces (``unshare``), a mount namespace per run
+  (private /tmp and /dev/shm, read-only system, the other runs' directories hidden).
 
 ``detect()`` probes once per process; ``grade --doctor`` prints what it found, then what a probe
 inside the sandbox was refused.
@@ -32,7 +33,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from ..engine import landlock
+from ..engine import landlock, seccomp
 from ..engine.reaper import subreaper_available
 from . import policy
 
@@ -60,6 +61,13 @@ class Protections:
     layers: tuple[Layer, ...] = field(default=())
     landlock: int = 0           # the Landlock ABI the runs use (0: none)
     mounts: bool = False        # each run makes its own mount namespace (runner root of its namespaces)
+    seccomp: bool = False       # each run filters the sockets it may make
+
+
+def skipped() -> set[str]:
+    """Layers of the run's own sandbox left out for debugging or measuring the grader:
+    ``GRADER_SANDBOX_SKIP=landlock,seccomp,mounts`` (any of them)."""
+    return {s.strip() for s in os.environ.get("GRADER_SANDBOX_SKIP", "").split(",") if s.strip()}
 
 
 # Run inside the namespace probe: can a process there make a mount namespace of its own, with a
@@ -165,7 +173,10 @@ def detect() -> Protections:
             mounts = ok and "mounts-ok" in out
         else:
             layers.append(Layer("unshare", False, "util-linux unshare not found", "util-linux の unshare がない"))
-        if mounts:
+        if mounts and "mounts" in skipped():
+            mounts = False
+            layers.append(Layer("mounts", False, "disabled by GRADER_SANDBOX_SKIP", "GRADER_SANDBOX_SKIP で無効"))
+        elif mounts:
             layers.append(Layer("mounts", True, "a mount namespace per run: private /tmp and /dev/shm, read-only "
                                 "system, only the run's own directory writable, other runs' directories hidden",
                                 "実行ごとのマウント名前空間: 専用の /tmp と /dev/shm、システムは読み取り専用、"
@@ -175,9 +186,21 @@ def detect() -> Protections:
                                 "/tmp and the system are shared, guarded only by Landlock and file permissions",
                                 "実行器が root になれる名前空間がない（ユーザー名前空間が拒否された？）: /tmp とシステムは"
                                 "共有のまま、守りは Landlock とファイルの権限だけ"))
-    why_off = ("disabled by GRADER_LANDLOCK=off" if os.environ.get("GRADER_LANDLOCK") == "off" else None)
+    skip = skipped()
+    why_off = "disabled by GRADER_SANDBOX_SKIP" if "landlock" in skip else None
     abi = 0 if why_off else landlock.abi()
     layers += _landlock_layers(abi, why_off)
+    filtered = "seccomp" not in skip and seccomp.supported()
+    if filtered:
+        layers.append(Layer("seccomp", True, "sockets: UNIX ones only" + (" and TCP (refused by Landlock)" if abi >= 4
+                            else "") + ": no UDP, raw or other network even without a network namespace",
+                            "ソケットは UNIX" + ("と TCP（Landlock が拒否）" if abi >= 4 else "") +
+                            "だけ: ネットワークの名前空間がなくても UDP・raw などの通信はできない"))
+    else:
+        why = "disabled by GRADER_SANDBOX_SKIP" if "seccomp" in skip else \
+            f"no seccomp filter for this machine ({os.uname().machine}) or kernel"
+        layers.append(Layer("seccomp", False, why, "GRADER_SANDBOX_SKIP で無効" if "seccomp" in skip else
+                            f"この環境（{os.uname().machine}）では seccomp フィルタが使えない"))
     layers.append(Layer("capabilities", True, "every capability dropped in the run (a root run cannot undo "
                         "its sandbox, nor read what file permissions refuse)",
                         "実行ではケーパビリティをすべて捨てる（root の実行でもサンドボックスを外せず、"
@@ -200,7 +223,7 @@ def detect() -> Protections:
         layers.append(Layer("warning", False, "running as root with neither a namespace nor a cgroup: "
                             "a fork bomb is bounded only by the time limit",
                             "root で実行中で名前空間も cgroup もない: fork 爆弾を止めるのは制限時間だけ"))
-    return Protections(namespace, cgroup, subreaper, tuple(layers), abi, mounts)
+    return Protections(namespace, cgroup, subreaper, tuple(layers), abi, mounts, filtered)
 
 
 def _unshare_cmd(unshare: str) -> list[str]:
@@ -290,7 +313,8 @@ def confine(work: Path, max_processes: int) -> Confinement:
             cgroup = None
     contained = None
     if os.environ.get("GRADER_SANDBOX") != "off":
-        contained = policy.build(work, prot.landlock, prot.mounts, private_tmp=prot.namespace == "bwrap")
+        contained = policy.build(work, prot.landlock, prot.mounts, private_tmp=prot.namespace == "bwrap",
+                                 filtered=prot.seccomp)
     return Confinement(prefix, cgroup, prot.namespace, contained)
 
 
@@ -433,6 +457,13 @@ def _glance(r: dict) -> list[tuple[str, bool, str, str]]:
     ]
 
 
+def _pad(text: str, width: int) -> str:
+    """``text`` padded to ``width`` terminal columns (a Japanese character takes two)."""
+    import unicodedata
+    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(0, width - used)
+
+
 _CONCERNS_JA = {"files": "ファイル", "network": "ネットワーク", "processes": "プロセス", "signals": "シグナル",
                 "probe": "検査"}
 
@@ -450,6 +481,6 @@ def doctor(lang: str = "en") -> str:
         lines.append("サンドボックス内で試した結果:" if ja else "Tried inside the sandbox:")
         for concern, ok, en, ja_text in _glance(probe()):
             label = _CONCERNS_JA.get(concern, concern) if ja else concern
-            lines.append(f"  {'✓' if ok else '✗'} {label:<14} {ja_text if ja else en}")
+            lines.append(f"  {'✓' if ok else '✗'} {_pad(label, 14)} {ja_text if ja else en}")
     lines.append(f"  python {sys.version.split()[0]} ({sys.executable}), uid {os.geteuid()}")
     return "\n".join(lines) + "\n"

@@ -20,16 +20,17 @@ got through:
 - files written outside the scratch directory, the grader's package changed: bwrap, Landlock or
   the per-run mount namespace (``mounts``); /etc/passwd written through a link: the same;
 - the grader's files, other students' submissions read: bwrap or Landlock;
-- TCP: bwrap, unshare (network namespaces) or Landlock ABI 4; UDP: a network namespace only;
+- TCP: bwrap, unshare (network namespaces), Landlock ABI 4 or seccomp; UDP: a network namespace or
+  seccomp;
 - a signal to the grader: Landlock's signal scope (ABI 6) or a PID namespace (bwrap, unshare).
 Whatever the layers, every case also checks that nothing outside the scratch directory changed:
 a fingerprint of the places the programs aim at (the grader's checkout, ~/.bashrc, /etc/passwd,
 anything named with the case's token in /tmp, the home directory and the checkout) is taken
 before and after grading (what a program did change is restored, and the test then fails).
 
-``GRADER_HOSTILE_HIDE=bwrap`` (or ``bwrap,unshare``; ``landlock``; and ``cgroup`` as root: an
-empty /sys/fs/cgroup in a mount namespace) hides those layers from the grader, to try the
-fallbacks on a machine that has them. CI runs the suite as the machine is, then with
+``GRADER_HOSTILE_HIDE=bwrap`` (or ``bwrap,unshare``; ``landlock``, ``seccomp``, ``mounts``, left
+out through ``GRADER_SANDBOX_SKIP``; and ``cgroup`` as root: an empty /sys/fs/cgroup in a mount
+namespace) hides those layers from the grader, to try the fallbacks on a machine that has them. CI runs the suite as the machine is, then with
 ``GRADER_HOSTILE_HIDE=bwrap``.
 
 ``python tests/hostile/test_hostile.py --table`` grades every case once in each mode (as the
@@ -126,7 +127,7 @@ OTHER_STUDENT = "s2299999"
 # -- the machine's layers -------------------------------------------------------------------------
 
 _LAYER_NAMES = ("session", "rlimits", "bwrap", "unshare", "mounts", "landlock fs", "landlock tcp",
-                "landlock scope", "capabilities", "pids cgroup", "subreaper", "sandbox")
+                "landlock scope", "seccomp", "capabilities", "pids cgroup", "subreaper", "sandbox")
 
 
 def _hidden() -> set[str]:
@@ -138,8 +139,9 @@ def grade_env(tmpdir: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["TMPDIR"] = str(tmpdir)
     hide = _hidden()
-    if "landlock" in hide:
-        env["GRADER_LANDLOCK"] = "off"
+    skip = hide & {"landlock", "seccomp", "mounts"}
+    if skip:
+        env["GRADER_SANDBOX_SKIP"] = ",".join(sorted(skip))
     if hide & {"bwrap", "unshare"}:
         bindir = tmpdir.parent / "hostile-bin"
         bindir.mkdir(exist_ok=True)
@@ -616,7 +618,9 @@ def layer_of(what: str, result: str, layers: set[str]) -> str:
                 "ESRCH": "PID namespace"}.get(result, result)
     if what in ("tcp", "tcp-listen", "udp"):
         if result in ("EACCES", "EPERM"):
-            return "Landlock TCP" if "landlock tcp" in layers else "?"
+            if what != "udp" and "landlock tcp" in layers:
+                return "Landlock TCP"
+            return "seccomp (no such socket)" if "seccomp" in layers else "?"
         return "network namespace" if result in ("ENETUNREACH", "ECONNREFUSED", "EADDRNOTAVAIL") else result
     return {"EACCES": "Landlock" if landlock else "file permissions",
             "EROFS": "read-only mount (" + ("bwrap" if bwrap else "mounts") + ")",
@@ -673,7 +677,8 @@ def _layer_checks(o: Outcome) -> str | None:
     netns = bwrap or "unshare" in layers
     files = [n for n in ("bwrap", "landlock fs", "mounts") if n in layers]  # writes outside refused
     reads = [n for n in ("bwrap", "landlock fs") if n in layers]  # the grader's, other students' files hidden
-    tcp = [n for n in ("bwrap", "unshare", "landlock tcp") if n in layers]
+    tcp = [n for n in ("bwrap", "unshare", "landlock tcp", "seccomp") if n in layers]
+    udp = [n for n in ("bwrap", "unshare", "seccomp") if n in layers]
     signals = [n for n in ("landlock scope", "bwrap", "unshare") if n in layers]
     attempts = o.attempts
     if name == "setsid_child" and not netns:  # in a PID namespace the noted pids are not ours
@@ -694,16 +699,16 @@ def _layer_checks(o: Outcome) -> str | None:
         if tcp:
             assert o.extra["connections"] == 0, f"{o.extra['connections']} connections reached the test's server"
         elif o.extra["connections"]:
-            return ("no layer against TCP is active (bwrap, unshare, Landlock ABI 4: grade --doctor): the "
+            return ("no layer against TCP is active (bwrap, unshare, Landlock ABI 4, seccomp: grade --doctor): the "
                     f"submission connected {o.extra['connections']} times to 127.0.0.1")
     if name == "udp_packet":
         if "landlock tcp" in layers:
             assert attempts.get("tcp-listen") != "done", "listened on a TCP port under Landlock"
-        if netns:
+        if udp:
             assert o.extra["datagrams"] == 0, f"{o.extra['datagrams']} datagrams reached the test's socket"
         elif o.extra["datagrams"]:
-            return ("no network namespace (bwrap, unshare: grade --doctor): Landlock does not cover UDP; "
-                    f"{o.extra['datagrams']} datagrams reached 127.0.0.1")
+            return ("neither a network namespace (bwrap, unshare) nor seccomp (grade --doctor): Landlock does "
+                    f"not cover UDP; {o.extra['datagrams']} datagrams reached 127.0.0.1")
     if name == "read_grader_files":
         secret = REFERENCE.read_text(encoding="utf-8").splitlines()[0]
         leaked = [what for what, text in (("the model answer", secret), ("/etc/shadow", "READ /etc/shadow"),
