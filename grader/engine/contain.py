@@ -65,14 +65,23 @@ class _CapData(ctypes.Structure):
                 ("inheritable", ctypes.c_uint32)]
 
 
-_libc = None
+def _load():
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.syscall.restype = ctypes.c_long
+        for name in ("prctl", "mount", "unshare", "capset"):  # looked up once, in the warm process
+            getattr(libc, name)
+        return libc
+    except (OSError, AttributeError):
+        return None
+
+
+_libc = None  # loaded at the end of the module
 
 
 def _c():
-    global _libc
     if _libc is None:
-        _libc = ctypes.CDLL(None, use_errno=True)
-        _libc.syscall.restype = ctypes.c_long
+        raise Uncontained(38, "no C library to call")
     return _libc
 
 
@@ -97,6 +106,7 @@ def _set_readonly(path: str, readonly: bool, recursive: bool) -> None:
     # Before Linux 5.12 (no mount_setattr): remount each mount point on its own.
     if ctypes.get_errno() != 38:  # ENOSYS
         _check(-1, f"mount_setattr {path}")
+    # Best effort there (such a kernel has no Landlock either): a mount that refuses is left as it is.
     targets = [path]
     if recursive:
         with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as f:
@@ -104,10 +114,12 @@ def _set_readonly(path: str, readonly: bool, recursive: bool) -> None:
     for target in targets:
         try:
             st = os.statvfs(target)
+            # A user namespace may not clear these flags: keep them (ST_* and MS_* agree on these bits).
+            keep = st.f_flag & (_MS_NOSUID | _MS_NODEV | 8 | 1024 | 2048)  # noexec, noatime, nodiratime
+            _mount(None, target, None, 32 | _MS_BIND | keep | (_MS_RDONLY if readonly else 0))  # 32: MS_REMOUNT
         except OSError:
-            continue
-        keep = st.f_flag & (_MS_NOSUID | _MS_NODEV | 8)  # a user namespace may not clear these: keep them
-        _mount(None, target, None, 32 | _MS_BIND | keep | (_MS_RDONLY if readonly else 0))  # 32: MS_REMOUNT
+            if target == path and not readonly:
+                raise  # what must be writable must be
 
 
 def _beneath(path: str, folder: str) -> bool:
@@ -142,10 +154,25 @@ def _private_mounts(root: str, rw: list[str], ro: list[str]) -> None:
         _set_readonly(path, False, recursive=False)
 
 
+def _capabilities() -> tuple[bool, int]:
+    """(does this process hold or may it gain any capability, the highest capability number)."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as f:
+            sets = {k: int(v, 16) for k, v in (line.split(":") for line in f if line.startswith("Cap"))}
+        with open("/proc/sys/kernel/cap_last_cap", encoding="ascii") as f:
+            last = int(f.read())
+        return any(sets.values()), last
+    except (OSError, ValueError):
+        return True, 63
+
+
 def _drop_capabilities() -> None:
-    """No capability now or after an exec: the bounding set emptied, then the process's own sets."""
+    """No capability now or after an exec: the bounding set emptied, then the process's own sets.
+    (Nothing to do where there is none to drop: under bubblewrap, or for a user who has none.)"""
+    if not _CAPS[0]:
+        return
     libc = _c()
-    for cap in range(64):
+    for cap in range(_CAPS[1] + 1):
         if libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() == 22:  # EINVAL: past the last
             break
     libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
@@ -305,6 +332,15 @@ def main() -> None:
         chunks.append(chunk)
     os.waitpid(pid, 0)
     sys.stdout.write((b"".join(chunks) or b'{"error": "the probe ended without a report"}').decode() + "\n")
+
+
+# Done when the warm process imports this module, not in each forked run: a first ctypes call (the
+# library, each function looked up), the seccomp filters' assembly, the capability sets read cost
+# a run about a millisecond each.
+_libc = _load()
+landlock.abi()
+seccomp.prepare()
+_CAPS = _capabilities()  # the warm process's, which its forked runs inherit
 
 
 if __name__ == "__main__":

@@ -99,13 +99,18 @@ class LandlockError(OSError):
 _libc = None
 
 
-def _syscall(number: int, *args) -> int:
+def _lib():
     global _libc
     if _libc is None:
         _libc = ctypes.CDLL(None, use_errno=True)
         _libc.syscall.restype = ctypes.c_long
+        _libc.prctl  # noqa: B018  (looked up now: abi() runs in the warm process, before the forks)
+    return _libc
+
+
+def _syscall(number: int, *args) -> int:
     ctypes.set_errno(0)
-    result = _libc.syscall(ctypes.c_long(number), *args)
+    result = _lib().syscall(ctypes.c_long(number), *args)
     if result < 0:
         err = ctypes.get_errno()
         raise LandlockError(err, os.strerror(err))
@@ -158,11 +163,8 @@ class Ruleset:
 
     def restrict_self(self) -> None:
         """Apply the ruleset to this thread and all it starts from now on (after no_new_privs)."""
-        global _libc
         try:
-            if _libc is None:
-                _syscall(_SYS_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(_CREATE_RULESET_VERSION))
-            if _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+            if _lib().prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
                 err = ctypes.get_errno()
                 raise LandlockError(err, f"prctl(PR_SET_NO_NEW_PRIVS): {os.strerror(err)}")
             _syscall(_SYS_RESTRICT_SELF, ctypes.c_int(self.fd), ctypes.c_uint32(0))

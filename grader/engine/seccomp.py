@@ -86,12 +86,31 @@ def _assemble(prog) -> list[tuple[int, int, int, int]]:
     return out
 
 
+_compiled: dict[bool, tuple] = {}
+
+
+def prepare() -> None:
+    """Assemble both filters now (in the warm process), so that a forked run only installs one."""
+    global _libc
+    if platform.machine() not in _ARCHES:
+        return
+    _libc = ctypes.CDLL(None, use_errno=True)
+    _libc.prctl  # noqa: B018  (looked up now)
+    for tcp_allowed in (False, True):
+        code = _assemble(_program(tcp_allowed))
+        filters = (_Filter * len(code))(*[_Filter(*ins) for ins in code])
+        _compiled[tcp_allowed] = (filters, _Prog(len(code), filters))
+
+
+_libc = None
+
+
 def restrict_sockets(tcp_allowed: bool) -> None:
     """Install the filter on this thread and everything it starts (raises OSError if refused)."""
-    code = _assemble(_program(tcp_allowed))
-    filters = (_Filter * len(code))(*[_Filter(*ins) for ins in code])
-    prog = _Prog(len(code), filters)
-    libc = ctypes.CDLL(None, use_errno=True)
+    if tcp_allowed not in _compiled:
+        prepare()
+    libc = _libc
+    _, prog = _compiled[tcp_allowed]
     if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 or \
             libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) != 0:
         err = ctypes.get_errno()

@@ -429,7 +429,7 @@ def _glance(r: dict) -> list[tuple[str, bool, str, str]]:
     files_ok = (r.get("cwd") == "allowed" and all(refused(k) for k in writes + reads)
                 and not r.get("outside_written"))
     leaks = ", ".join([f"wrote {p}" for p in r.get("outside_written", [])]
-                      + [f"read the grader's files" for k in reads[:1] if not refused(k)])
+                      + (["read the grader's files"] if not all(refused(k) for k in reads) else []))
     net_ok = not r.get("tcp_reached") and not r.get("udp_reached") and refused("tcp")
     net_leak = ", ".join(n for n, hit in (("TCP", r.get("tcp_reached") or not refused("tcp")),
                                           ("UDP", r.get("udp_reached"))) if hit)
