@@ -150,9 +150,11 @@ def _explain(checks) -> str:
                      for c in checks.values() if not c.passed)
 
 
-def test_a_multiprocessing_lock_and_spawn_work_when_graded(tmp_path):
+def test_a_multiprocessing_lock_works_when_graded(tmp_path):
+    # runs and tally (forked children); spawn under the sandbox is tried below without the engine's
+    # wall-clock limit, which 13 interpreters can reach on a loaded machine.
     checks = _grade(tmp_path, PP_LOCK, "counter_pp")
-    for check in ("runs", "tally", "spawn_safe"):
+    for check in ("runs", "tally"):
         assert checks[check].passed, _explain(checks)
 
 
