@@ -227,7 +227,7 @@ def detect() -> Protections:
 
 
 def _unshare_cmd(unshare: str) -> list[str]:
-    cmd = [unshare, "--fork", "--pid", "--net", "--mount-proc", "--kill-child"]
+    cmd = [unshare, "--fork", "--pid", "--net", "--mount", "--mount-proc", "--kill-child"]
     if os.geteuid() != 0:
         cmd.insert(1, "--map-root-user")
     return cmd

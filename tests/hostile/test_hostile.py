@@ -561,6 +561,12 @@ def protection(o: Outcome) -> str:
     msg = o.message(o.case.check).lower()
     name, layers = o.case.name, o.layers
     ns = "bwrap" if "bwrap" in layers else "unshare" if "unshare" in layers else None
+    if name in ATTEMPTED:
+        then = "; then the per-run wall limit (it lingers)" if "time limit" in msg else ""
+        if name == "kill_grader" and not any(k.startswith("kill") for k in o.attempts):
+            then = ("; nothing left to signal: the grader is outside its PID namespace and its parent is that "
+                    "namespace's PID 1, which it leaves alone" + then)
+        return stopped_by(o) + then
     if name == "fork_bomb":
         if "blockingioerror" in msg:
             return ("pids cgroup (pids.max)" if "pids cgroup" in layers else
@@ -593,8 +599,6 @@ def protection(o: Outcome) -> str:
                                  ("pids cgroup kill", "pids cgroup" in layers),
                                  ("subreaper", "subreaper" in layers)) if on]
         return " + ".join(parts) or "nothing"
-    if name in ATTEMPTED:
-        return stopped_by(o)
     if name == "fake_results":
         return "verdict from observations (hidden data; reports written by the grader)"
     return "?"
@@ -632,11 +636,19 @@ def layer_of(what: str, result: str, layers: set[str]) -> str:
 def stopped_by(o: Outcome) -> str:
     """Each layer that refused something, with the attempts it refused (errno in brackets)."""
     groups: dict[str, list[str]] = {}
+    home = os.path.expanduser("~")
     for what, result in o.attempts.items():
         if what.split()[0] in _NOT_ATTACKS or (what.startswith("walk") and result == "done"):
             continue
-        short = what if len(what) <= 40 else "…" + what[-39:]
-        groups.setdefault(layer_of(what.split()[0], result, o.layers), []).append(f"{short} ({result})")
+        if what.startswith("walk "):  # the folders it tried to list, by kind
+            where = what[5:]
+            what = "walk " + ("$HOME" if where == home else "/" if where == "/" else "a folder above its own")
+        what = what.replace(o.token, "<token>").replace(str(REPO), "<checkout>").replace(home, "$HOME")
+        short = what if len(what) <= 48 else "…" + what[-47:]
+        item = f"{short} ({result})"
+        items = groups.setdefault(layer_of(what.split()[0], result, o.layers), [])
+        if item not in items:
+            items.append(item)
     parts = [f"{layer}: {', '.join(items)}" for layer, items in groups.items()]
     if o.extra.get("connections"):
         parts.append(f"{o.extra['connections']} TCP connections accepted")
