@@ -561,6 +561,18 @@ def protection(o: Outcome) -> str:
     msg = o.message(o.case.check).lower()
     name, layers = o.case.name, o.layers
     ns = "bwrap" if "bwrap" in layers else "unshare" if "unshare" in layers else None
+    if name == "kill_parent":
+        if "fault of the grader" in msg:
+            verdict = "grader error, blamed on the grader (bug)"
+        elif "time limit" in msg:
+            by = " or ".join(n for n, on in (("Landlock signal scope", "landlock scope" in layers),
+                                              ("its parent is PID 1 of a namespace", ns is not None)) if on)
+            verdict = f"kill refused ({by or '?'}), then the per-run wall limit"
+        else:
+            verdict = (msg.splitlines() or ["?"])[0]
+        kept = [p for p, on in ((f"{ns} PID namespace", ns is not None),
+                                ("pids cgroup kill", "pids cgroup" in layers)) if on]
+        return f"{verdict}; no survivor: {' + '.join(kept) or 'nothing'}"
     if name in ATTEMPTED:
         then = "; then the per-run wall limit (it lingers)" if "time limit" in msg else ""
         if name == "kill_grader" and not any(k.startswith("kill") for k in o.attempts):
@@ -584,16 +596,6 @@ def protection(o: Outcome) -> str:
         return "virtual-time limit (sleep on the virtual clock)"
     if "abrupt" in msg:
         return "verdict from observations (no exit event)"
-    if name == "kill_parent":
-        if "fault of the grader" in msg:
-            verdict = "grader error, blamed on the grader (bug)"
-        elif "time limit" in msg:
-            verdict = "kill refused (PID 1 of a namespace), then the wall limit"
-        else:
-            verdict = (msg.splitlines() or ["?"])[0]
-        kept = [p for p, on in ((f"{ns} PID namespace", ns is not None),
-                                ("pids cgroup kill", "pids cgroup" in layers)) if on]
-        return f"{verdict}; no survivor: {' + '.join(kept) or 'nothing'}"
     if name == "setsid_child":
         parts = [p for p, on in (("PID namespace (" + (ns or "") + ")", ns is not None),
                                  ("pids cgroup kill", "pids cgroup" in layers),
