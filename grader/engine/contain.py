@@ -29,12 +29,13 @@ reports, as JSON, what was refused there: ``grade --doctor`` shows it.
 from __future__ import annotations
 
 import ctypes
+import hmac
 import json
 import os
 import sys
 
 from . import landlock, seccomp
-from .events import EXIT_INTERNAL
+from .events import EXIT_INTERNAL, seal
 
 _CLONE_NEWNS = 0x00020000
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_BIND, _MS_REC, _MS_PRIVATE = 1, 2, 4, 4096, 16384, 1 << 18
@@ -212,12 +213,24 @@ UNCONTAINED = "grader: サンドボックスを設定できない / the sandbox 
 
 def apply(job: dict, spec: dict) -> None:
     """Contain this run as the job's policy says, or end it, saying why, before the program runs
-    (the parent then reports a grader error, not the student's failure)."""
+    (the parent then reports a grader error, not the student's failure). The line is sealed with
+    the job's key, as the events are: a program cannot pass its own failure off as the grader's."""
     try:
         enter(job.get("contain"), spec["cwd"], spec.get("index", 0), spec.get("events"))
     except OSError as exc:
-        os.write(2, UNCONTAINED + f": {exc}\n".encode())
+        line = UNCONTAINED + f": {exc}".encode()
+        key = bytes.fromhex(job.get("key", ""))
+        os.write(2, line + (b"\t" + seal(line, key) if key else b"") + b"\n")
         os._exit(EXIT_INTERNAL)
+
+
+def uncontained(raw: bytes, key: bytes) -> str | None:
+    """What ``apply`` said, from the start of a run's output, if it said it (sealed with ``key``)."""
+    line = raw.split(b"\n", 1)[0]
+    text, _, mac = line.rpartition(b"\t")
+    if not text.startswith(UNCONTAINED) or not key or not hmac.compare_digest(mac, seal(text, key)):
+        return None
+    return text.decode("utf-8", "replace")
 
 
 def enter(policy: dict | None, cwd: str, index=0, events: str | None = None) -> None:

@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..engine.contain import UNCONTAINED
+from ..engine import contain
 from ..engine.events import EXIT_INTERNAL, decode_lines
 from ..exercises.catalog import Exercise, course, data_file
 from ..exercises.plan import data_variant
@@ -78,7 +78,7 @@ def execute(exercise: Exercise, source: str, filename: str, schedules: list[Sche
                 compile_error = line["compile_error"]
             elif "index" in line:
                 results[line["index"]] = line
-        uncontained = _uncontained(results, ws)
+        uncontained = _uncontained(results, ws, key)
         # A schedule without a result was skipped after a hang or a flood (or the engine died).
         runs = [_record(s, ws, results[s.index], key) for s in schedules if s.index in results]
         missing = [s for s in schedules if s.index not in results]
@@ -110,16 +110,16 @@ def _job(exercise: Exercise, source: str, schedules: list[Schedule], ws: Workspa
     }
 
 
-def _uncontained(results: dict, ws: Workspace) -> str | None:
+def _uncontained(results: dict, ws: Workspace, key: bytes) -> str | None:
     """Drop the runs whose sandbox could not be set (they ended before the program's first line,
-    saying so): the grader's fault, not the student's. Returns what their message said."""
+    saying so under the job's seal): the grader's fault, not the student's. Returns what they said."""
     why = None
     for index, line in list(results.items()):
-        events = ws.events(index)
-        if line.get("exit") == EXIT_INTERNAL and (not events.exists() or events.stat().st_size == 0):
+        if line.get("exit") == EXIT_INTERNAL:
             raw, _ = read_capped(ws.raw(index), 4096)
-            if raw.startswith(UNCONTAINED):
-                why = raw.decode("utf-8", "replace").strip()
+            said = contain.uncontained(raw, key)
+            if said:
+                why = said
                 del results[index]
     return why
 

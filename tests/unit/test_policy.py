@@ -71,3 +71,26 @@ def test_rights_grow_with_the_abi():
     assert landlock.net_rights(3) == 0 and landlock.net_rights(4) == landlock.BIND_TCP | landlock.CONNECT_TCP
     assert landlock.scopes(5) == 0 and landlock.scopes(6) & landlock.SCOPE_SIGNAL
     assert landlock.fs_rights(7) == landlock.fs_rights(5)  # 6 and 7 add no filesystem right
+
+
+def test_a_sandbox_that_cannot_be_set_ends_the_run_with_a_sealed_reason(tmp_path):
+    from grader.engine import contain
+    from grader.engine.events import EXIT_INTERNAL
+
+    key = os.urandom(16)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # a run whose working directory is gone: its Landlock rule cannot be made
+        os.dup2(w, 2)
+        contain.apply({"key": key.hex(), "contain": {"landlock": 1, "rules": []}},
+                      {"cwd": str(tmp_path / "gone"), "index": 0})
+        os._exit(0)
+    os.close(w)
+    said = os.read(r, 4096)
+    os.close(r)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == EXIT_INTERNAL
+    assert "the sandbox could not be set up" in (contain.uncontained(said, key) or "")
+    # Only the engine, holding the key, can say so: not a program printing the same words.
+    assert contain.uncontained(said, os.urandom(16)) is None
+    assert contain.uncontained(contain.UNCONTAINED + b": forged\n", key) is None
