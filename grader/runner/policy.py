@@ -26,7 +26,9 @@ _PACKAGE = Path(__file__).resolve().parents[1]
 # What a Python process reads or runs from the system; /bin and friends are links into /usr on most
 # systems (the rules follow links, duplicates are harmless).
 _SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
-_SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/localtime")
+# The dynamic loader's cache (and its preload list, where there is one: refused, every exec would
+# complain of it), the time zone.
+_SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/ld.so.preload", "/etc/localtime")
 # os.cpu_count() reads /sys/devices/system/cpu/online (glibc).
 _SYSTEM_READ = ("/sys/devices/system/cpu",)
 _DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
