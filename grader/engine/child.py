@@ -51,7 +51,7 @@ def main() -> None:
     reaper.set_subreaper(True)  # a run's setsid escapees are reparented here, then killed
     os.environ.pop("GRADER_SPAWN", None)
     import random  # noqa: F401  (every run seeds it)
-    from . import bootstrap, hooks, instrument, runtime
+    from . import bootstrap, contain, hooks, instrument, runtime
 
     runtime.patch()
     hooks.install()
@@ -69,6 +69,7 @@ def main() -> None:
         _report({"compile_error": f"{type(exc).__name__}: {exc}"})
         return
     job["close_fds"] = [0]
+    contain.prepare(job.get("contain"))  # the sandbox's shared part, made once for every run
 
     gc.collect()
     gc.freeze()  # forked runs then leave the warm objects alone: fewer copy-on-write faults

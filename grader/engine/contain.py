@@ -182,10 +182,40 @@ def _drop_capabilities() -> None:
     _check(libc.capset(ctypes.byref(header), data), "capset")
 
 
+# The rules of the job's policy that every run shares, made once in the warm process (``prepare``):
+# (policy id, prepared rules, the rules left for each run to make).
+_prepared: tuple[int, list, list] | None = None
+
+
+def prepare(policy: dict | None) -> None:
+    """Make, once in the warm process, the Landlock rules its runs share: a run then only adds
+    them (a rule made in each forked run costs it the opening of its path, and the memory it
+    touches to do so). Not those under /tmp, /dev/shm or the scratch tree, which a run's own mount
+    namespace replaces with other folders: each run opens those itself."""
+    global _prepared
+    if not policy or not policy.get("landlock"):
+        return
+    fresh = ["/tmp", "/dev/shm", os.path.realpath(policy.get("root") or "/nonexistent")]
+    made, left = [], []
+    for path, rights in policy.get("rules", []):
+        if policy.get("mounts") and any(_beneath(path, f) for f in fresh):
+            left.append((path, rights))
+            continue
+        try:
+            made.append(landlock.Prepared(path, int(rights), int(policy["landlock"])))
+        except OSError:
+            pass  # not on this machine: no rule, as Ruleset.allow would do
+    _prepared = (id(policy), made, left)
+
+
 def _landlock(policy: dict, rw: list[str], events: str | None) -> None:
     ruleset = landlock.Ruleset(int(policy["landlock"]))
+    prepared = _prepared if _prepared is not None and _prepared[0] == id(policy) else None
     try:
-        for path, rights in policy.get("rules", []):
+        if prepared:
+            for rule in prepared[1]:
+                ruleset.allow_prepared(rule)
+        for path, rights in (prepared[2] if prepared else policy.get("rules", [])):
             ruleset.allow(path, int(rights))
         everything = landlock.fs_rights(ruleset.abi)
         own = [(path, everything) for path in rw]
@@ -198,6 +228,9 @@ def _landlock(policy: dict, rw: list[str], events: str | None) -> None:
     except landlock.LandlockError as exc:
         ruleset.close()
         raise Uncontained(exc.errno or 1, f"Landlock: {exc.strerror}") from None
+    if prepared:  # the run's copies of the warm process's descriptors: of no use to the program
+        for rule in prepared[1]:
+            rule.close()
 
 
 def run_tmp(policy: dict, index) -> str | None:
