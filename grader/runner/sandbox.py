@@ -110,9 +110,9 @@ def _pids_cgroup_root() -> Path | None:
     return None
 
 
-def _landlock_layers(abi: int, why_off: str | None) -> list[Layer]:
-    if why_off:
-        return [Layer("landlock", False, why_off, why_off)]
+def _landlock_layers(abi: int, skipped_here: bool) -> list[Layer]:
+    if skipped_here:
+        return [Layer("landlock", False, "disabled by GRADER_SANDBOX_SKIP", "GRADER_SANDBOX_SKIP で無効")]
     if not abi:
         en = "not offered by this kernel (Linux 5.13+ with landlock among its LSMs, e.g. lsm=landlock,...)"
         ja = "このカーネルにはない（Linux 5.13 以降で LSM に landlock が入っていること: lsm=landlock,...）"
@@ -187,9 +187,8 @@ def detect() -> Protections:
                                 "実行器が root になれる名前空間がない（ユーザー名前空間が拒否された？）: /tmp とシステムは"
                                 "共有のまま、守りは Landlock とファイルの権限だけ"))
     skip = skipped()
-    why_off = "disabled by GRADER_SANDBOX_SKIP" if "landlock" in skip else None
-    abi = 0 if why_off else landlock.abi()
-    layers += _landlock_layers(abi, why_off)
+    abi = 0 if "landlock" in skip else landlock.abi()
+    layers += _landlock_layers(abi, "landlock" in skip)
     filtered = "seccomp" not in skip and seccomp.supported()
     if filtered:
         layers.append(Layer("seccomp", True, "sockets: UNIX ones only" + (" and TCP (refused by Landlock)" if abi >= 4
