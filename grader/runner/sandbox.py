@@ -427,21 +427,26 @@ def _glance(r: dict) -> list[tuple[str, bool, str, str]]:
     reads = [k for k in r if k.startswith("read")]
     files_ok = (r.get("cwd") == "allowed" and all(refused(k) for k in writes + reads)
                 and not r.get("outside_written"))
+    read_leak = not all(refused(k) for k in reads)
     leaks = ", ".join([f"wrote {p}" for p in r.get("outside_written", [])]
-                      + (["read the grader's files"] if not all(refused(k) for k in reads) else []))
+                      + (["read the grader's files"] if read_leak else []))
+    leaks_ja = "、".join([f"{p} に書けた" for p in r.get("outside_written", [])]
+                        + (["採点器のファイルが読めた"] if read_leak else []))
     net_ok = not r.get("tcp_reached") and not r.get("udp_reached") and refused("tcp")
     net_leak = ", ".join(n for n, hit in (("TCP", r.get("tcp_reached") or not refused("tcp")),
                                           ("UDP", r.get("udp_reached"))) if hit)
     sig_ok = refused("signal_grader") and refused("signal_runner")
-    sig_leak = ", ".join(n for n, k in (("the grader", "signal_grader"), ("the runner", "signal_runner"))
-                         if not refused(k))
+    reachable = [(en, ja) for en, ja, k in (("the grader", "採点器", "signal_grader"),
+                                            ("the runner", "実行器", "signal_runner")) if not refused(k)]
+    sig_leak = ", ".join(en for en, _ in reachable)
+    sig_leak_ja = "・".join(ja for _, ja in reachable)
     procs = r.get("processes")
     return [
         ("files", files_ok,
          "writes outside the run's directory refused ($HOME, /tmp); the grader's and the course's files unreadable"
          if files_ok else f"NOT contained: {leaks or 'the run could not write its own directory'}",
          "実行のディレクトリの外には書けない（$HOME, /tmp）。採点器と課題のファイルは読めない"
-         if files_ok else f"封じ込められていない: {leaks or '実行自身のディレクトリに書けない'}"),
+         if files_ok else f"封じ込められていない: {leaks_ja or '実行自身のディレクトリに書けない'}"),
         ("network", net_ok, "TCP and UDP to 127.0.0.1 did not get through" if net_ok else
          f"NOT contained: {net_leak} got through",
          "127.0.0.1 への TCP も UDP も届かない" if net_ok else f"封じ込められていない: {net_leak} が届いた"),
@@ -452,7 +457,7 @@ def _glance(r: dict) -> list[tuple[str, bool, str, str]]:
          + ("。実行の後に何も残らない" if r.get("outlive") else "。抜け出したプロセスは実行器だけが終了させる")),
         ("signals", sig_ok, "neither the grader nor the runner can be signalled" if sig_ok else
          f"NOT contained: {sig_leak} can be signalled",
-         "採点器にも実行器にもシグナルを送れない" if sig_ok else f"封じ込められていない: {sig_leak} にシグナルを送れる"),
+         "採点器にも実行器にもシグナルを送れない" if sig_ok else f"封じ込められていない: {sig_leak_ja}にシグナルを送れる"),
     ]
 
 
