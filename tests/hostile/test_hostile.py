@@ -372,16 +372,19 @@ class Backup:
                 self.saved[p] = None
 
     def restore(self, paths: list[str], token: str) -> None:
+        """Put back what the program changed: the watched files that now carry its token (every
+        hostile write does; a change without it is someone else's edit, reported, left alone)."""
         for path in paths:
             p = Path(path)
             if p in self.saved:
-                kept = self.saved[p]
-                if kept is None:
-                    p.unlink(missing_ok=True)
+                try:
+                    now = p.read_bytes()
+                except OSError:
                     continue
-                if not p.exists() or p.read_bytes() != kept[0]:
+                kept = self.saved[p]
+                if kept is not None and token.encode() in now and token.encode() not in kept[0]:
                     p.write_bytes(kept[0])
-                os.utime(p, ns=(kept[1].st_atime_ns, kept[1].st_mtime_ns))
+                    os.utime(p, ns=(kept[1].st_atime_ns, kept[1].st_mtime_ns))
             elif token in p.name:  # a marker the program created
                 if p.is_dir() and not p.is_symlink():
                     shutil.rmtree(p, ignore_errors=True)
