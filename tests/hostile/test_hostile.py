@@ -645,6 +645,11 @@ def stopped_by(o: Outcome) -> str:
     for what, result in o.attempts.items():
         if what.split()[0] in _NOT_ATTACKS or (what.startswith("walk") and result == "done"):
             continue
+        target = what.split(" ", 1)[1] if " " in what else ""
+        if result == "ENOENT" and target.startswith("/") and not os.path.exists(target):
+            shown = target.replace(o.token, "<token>").replace(str(REPO), "<checkout>")
+            groups.setdefault("absent on this machine", []).append(f"{what.split()[0]} {shown}")
+            continue
         if what.startswith("walk "):  # the folders it tried to list, by kind
             where = what[5:]
             what = "walk " + ("$HOME" if where == home else "/" if where == "/" else "a folder above its own")
