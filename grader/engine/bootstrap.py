@@ -9,7 +9,7 @@ import signal
 import sys
 import types
 
-from . import files, runtime, state, strategies
+from . import contain, files, runtime, state, strategies
 from .events import EXIT_DEADLOCK, EXIT_INTERNAL, EXIT_LIMIT
 from .recorder import Capture, Recorder
 from .scheduler import Scheduler, Stop
@@ -103,6 +103,7 @@ def _run(job: dict, spec: dict, code) -> int:
             pass
     os.chdir(spec["cwd"])
     faulthandler.register(signal.SIGUSR1, file=raw_fd, all_threads=True)
+    contain.apply(job, spec)  # the sandbox, now that the run's files are open and no thread started
 
     limits = job["limits"]
     seed = spec["seed"]

@@ -57,7 +57,7 @@ def _read_line() -> dict | None:
 def main() -> None:
     # Started before the parent knows its job: get ready (imports, patches) while it decides.
     import random  # noqa: F401  (every run seeds it)
-    from . import bootstrap, hooks, runtime
+    from . import bootstrap, contain, hooks, runtime
 
     runtime.patch()
     hooks.install()
@@ -75,6 +75,7 @@ def main() -> None:
     # must be the run's own copy): the child never needs the compiler.
     codes = {script: marshal.loads(bytes.fromhex(code)) for script, code in job.pop("codes").items()}
     job["close_fds"] = [0]
+    contain.prepare(job.get("contain"))  # the sandbox's shared part, made once for every run
 
     gc.collect()
     gc.freeze()  # forked runs then leave the warm objects alone: fewer copy-on-write faults

@@ -65,6 +65,7 @@ class EngineProcess:
     def begin(self, job: dict, limit: float) -> None:
         """Hand the child its job; ``limit`` seconds of wall time from now cover everything."""
         job["reap"] = self.confinement.needs_reaper
+        job["contain"] = self.confinement.policy
         cap = int(job["limits"]["processes"])
         if self.confinement.cgroup is not None and cap != _EARLY_PROCESS_CAP:
             try:

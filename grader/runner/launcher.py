@@ -16,8 +16,8 @@ import marshal
 import os
 from dataclasses import dataclass
 
-from ..engine import instrument
-from ..engine.events import decode_lines
+from ..engine import contain, instrument
+from ..engine.events import EXIT_INTERNAL, decode_lines
 from ..exercises.catalog import Exercise, course, data_file
 from ..exercises.plan import data_variant
 from ..explore.directed import directions_for
@@ -84,7 +84,7 @@ def _execute(engine: EngineProcess, exercise: Exercise, source: str, filename: s
     engine.begin(job, exercise.limits["total_seconds"] * seeds)
     explorer = _Explorer(exercise, schedules)
     runs: list[RunRecord] = []
-    compile_error = None
+    compile_error = uncontained = None
     batch = list(schedules)
     planned = collections.Counter(s.base_seed for s in batch)
     missing: list[Schedule] = []
@@ -106,7 +106,12 @@ def _execute(engine: EngineProcess, exercise: Exercise, source: str, filename: s
                 stopped = bool(line.get("stopped"))
                 break
             if line.get("key") in by_key:
-                finished.append(_record(by_key.pop(line["key"]), ws, line, key))
+                s = by_key.pop(line["key"])
+                said = _uncontained(line, ws, s, key)
+                if said:  # not a run of the program's: no record, and an engine error if none ran
+                    uncontained = said
+                    continue
+                finished.append(_record(s, ws, line, key))
         runs.extend(finished)
         if gone:
             missing = sorted(by_key.values(), key=lambda s: (s.base_seed, s.index))
@@ -124,7 +129,7 @@ def _execute(engine: EngineProcess, exercise: Exercise, source: str, filename: s
                                              "wall": 0.0}, key, runner_killed=True))
     engine_error = None
     if not runs and compile_error is None:
-        engine_error = (err.strip().splitlines() or ["the engine stopped without a report"])[-1]
+        engine_error = uncontained or (err.strip().splitlines() or ["the engine stopped without a report"])[-1]
     runs.sort(key=lambda r: (r.schedule.base_seed, r.schedule.index))
     return Execution(runs, compile_error, engine_error, planned)
 
@@ -215,13 +220,22 @@ def _job(exercise: Exercise, source: str, ws: Workspace, jobs: int) -> dict:
 
 def _spec(s: Schedule, ws: Workspace) -> dict:
     return {
-        "key": s.key, "seed": s.seed, "strategy": s.strategy, "time_mode": s.time_mode,
+        "key": s.key, "index": s.key, "seed": s.seed, "strategy": s.strategy, "time_mode": s.time_mode,
         "start_method": s.start_method, "options": dict(s.options),
         "directions": [d.as_json() for d in s.directions],
         "cwd": str(ws.cwd(s.variant, s.base_seed)), "script": str(ws.script(s.variant, s.base_seed)),
         "data": str(ws.data(s.variant, s.base_seed)),
         "events": str(ws.events(s.key)), "raw": str(ws.raw(s.key)),
     }
+
+
+def _uncontained(line: dict, ws: Workspace, s: Schedule, key: bytes) -> str | None:
+    """What a run said when its sandbox could not be set (it ended before the program's first
+    line, under the job's seal): the grader's fault, not the student's. None for any other run."""
+    if line.get("exit") != EXIT_INTERNAL:
+        return None
+    raw, _ = read_capped(ws.raw(s.key), 4096)
+    return contain.uncontained(raw, key)
 
 
 def _trusted(events: list[dict], schedule: Schedule) -> tuple[list[dict], int]:

@@ -10,8 +10,15 @@
 - the engine's runner (``engine.child``) as a child subreaper, so processes that escape with
   ``setsid`` are reparented to it and killed after each run. (Not the grader itself: a run
   reparented to ``grade`` could kill it with ``os.kill(os.getppid(), ...)``.)
+- set by each run on itself (``engine.contain``, with the policy of ``runner.policy``), needing no
+  package and no privilege: Landlock (writes only in the run's directory, reads only what the
+  interpreter needs, no TCP, no signal out of the run), a seccomp filter (no socket but UNIX and
+  Landlock-guarded TCP ones: no UDP where there is no network namespace), all capabilities
+  dropped, and where the runner is root of its namespaces (``unshare``), a mount namespace per run
+  (private /tmp and /dev/shm, read-only system, the other runs' directories hidden).
 
-``detect()`` probes once per process; ``grade --doctor`` prints what it found.
+``detect()`` probes once per process; ``grade --doctor`` prints what it found, then what a probe
+inside the sandbox was refused.
 """
 from __future__ import annotations
 
@@ -26,17 +33,22 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from ..engine import landlock, seccomp
 from ..engine.reaper import subreaper_available
-
+from . import policy
 
 
 @dataclass(frozen=True)
 class Layer:
-    """One protection and whether this machine has it."""
+    """One protection and whether this machine has it: what it does, in English and Japanese."""
 
     name: str
     active: bool
     detail: str
+    ja: str = ""
+
+    def text(self, lang: str) -> str:
+        return self.ja if lang == "ja" and self.ja else self.detail
 
 
 @dataclass(frozen=True)
@@ -47,15 +59,37 @@ class Protections:
     cgroup: Path | None         # the pids cgroup hierarchy we may create groups in
     subreaper: bool
     layers: tuple[Layer, ...] = field(default=())
+    landlock: int = 0           # the Landlock ABI the runs use (0: none)
+    mounts: bool = False        # each run makes its own mount namespace (runner root of its namespaces)
+    seccomp: bool = False       # each run filters the sockets it may make
 
 
-def _probe(cmd: list[str]) -> tuple[bool, str]:
+def skipped() -> set[str]:
+    """Layers of the run's own sandbox left out for debugging or measuring the grader:
+    ``GRADER_SANDBOX_SKIP=landlock,seccomp,mounts`` (any of them)."""
+    return {s.strip() for s in os.environ.get("GRADER_SANDBOX_SKIP", "").split(",") if s.strip()}
+
+
+# Run inside the namespace probe: can a process there make a mount namespace of its own, with a
+# tmpfs in it (what ``engine.contain`` does for each run)?
+_MOUNT_PROBE = """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+print('sandbox-ok')
+if libc.unshare(0x20000) == 0 and libc.mount(None, b'/', None, 16384 | (1 << 18), None) == 0 \\
+        and libc.mount(b'tmpfs', b'/tmp', b'tmpfs', 0, b'size=1m') == 0:
+    print('mounts-ok')
+"""
+
+
+def _probe(cmd: list[str]) -> tuple[bool, str, str]:
     try:
         p = subprocess.run(cmd, capture_output=True, timeout=10, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return False, str(exc)
+        return False, str(exc), ""
     ok = p.returncode == 0 and b"sandbox-ok" in p.stdout
-    return ok, (p.stderr.decode(errors="replace").strip().splitlines() or [""])[-1][:160]
+    return ok, (p.stderr.decode(errors="replace").strip().splitlines() or [""])[-1][:160], p.stdout.decode(
+        errors="replace")
 
 
 def _pids_cgroup_root() -> Path | None:
@@ -76,47 +110,123 @@ def _pids_cgroup_root() -> Path | None:
     return None
 
 
+def _landlock_layers(abi: int, skipped_here: bool) -> list[Layer]:
+    if skipped_here:
+        return [Layer("landlock", False, "disabled by GRADER_SANDBOX_SKIP", "GRADER_SANDBOX_SKIP で無効")]
+    if not abi:
+        en = "not offered by this kernel (Linux 5.13+ with landlock among its LSMs, e.g. lsm=landlock,...)"
+        ja = "このカーネルにはない（Linux 5.13 以降で LSM に landlock が入っていること: lsm=landlock,...）"
+        return [Layer("landlock fs", False, en, ja)]
+    layers = [Layer("landlock fs", True,
+                    f"ABI {abi}: writes only in the run's own directory; reads only the interpreter and the "
+                    "system (not the grader, the course files, other runs or students, the home directory)",
+                    f"ABI {abi}: 書き込みは実行自身のディレクトリの中だけ、読み取りはインタプリタとシステムだけ"
+                    "（採点器・課題のファイル・ほかの実行や学生・ホームディレクトリは読めない）")]
+    if abi >= 4:
+        layers.append(Layer("landlock tcp", True, "TCP connect and bind refused", "TCP の connect と bind を拒否"))
+    else:
+        layers.append(Layer("landlock tcp", False, f"needs ABI 4 (Linux 6.7); this kernel has ABI {abi}",
+                            f"ABI 4（Linux 6.7）以降が必要。このカーネルは ABI {abi}"))
+    if abi >= 6:
+        layers.append(Layer("landlock scope", True,
+                            "signals and abstract UNIX sockets only among the run's own processes "
+                            "(the grader cannot be signalled)",
+                            "シグナルと抽象 UNIX ソケットは実行自身のプロセスの間だけ（採点器にシグナルを送れない）"))
+    else:
+        layers.append(Layer("landlock scope", False, f"needs ABI 6 (Linux 6.12); this kernel has ABI {abi}",
+                            f"ABI 6（Linux 6.12）以降が必要。このカーネルは ABI {abi}"))
+    return layers
+
+
 @lru_cache(maxsize=1)
 def detect() -> Protections:
     """Probe this machine's protections (cached for the process)."""
     if os.environ.get("GRADER_SANDBOX") == "off":  # for debugging the grader itself
-        return Protections(None, None, False, (Layer("sandbox", False, "disabled by GRADER_SANDBOX=off"),))
-    layers = [Layer("session", True, "new session and process group, killed as a whole"),
-              Layer("rlimits", True, "CPU time, memory (data), file size, open files, core dumps")]
+        off = "disabled by GRADER_SANDBOX=off"
+        return Protections(None, None, False, (Layer("sandbox", False, off, "GRADER_SANDBOX=off で無効"),))
+    layers = [Layer("session", True, "new session and process group, killed as a whole",
+                    "新しいセッションとプロセスグループ（まとめて終了させる）"),
+              Layer("rlimits", True, "CPU time, memory (data), file size, open files, core dumps",
+                    "CPU 時間・メモリ（data）・ファイルサイズ・開けるファイル数・コアダンプを制限")]
     namespace = None
+    mounts = False
     bwrap = shutil.which("bwrap")
     if bwrap:
-        ok, why = _probe(_bwrap_profile(Path("/tmp")) + [sys.executable, "-S", "-c", "print('sandbox-ok')"])
+        ok, why, _ = _probe(_bwrap_profile(Path("/tmp")) + [sys.executable, "-S", "-c", "print('sandbox-ok')"])
         layers.append(Layer("bwrap", ok, "no network, read-only system, private /tmp, capabilities dropped"
-                            if ok else f"bwrap present but refused: {why}"))
+                            if ok else f"bwrap present but refused: {why}",
+                            "ネットワークなし・システムは読み取り専用・専用の /tmp・ケーパビリティなし"
+                            if ok else f"bwrap はあるが使えない: {why}"))
         namespace = "bwrap" if ok else None
     else:
-        layers.append(Layer("bwrap", False, "not installed (Debian/Ubuntu: apt-get install bubblewrap)"))
+        layers.append(Layer("bwrap", False, "not installed (Debian/Ubuntu: apt-get install bubblewrap)",
+                            "インストールされていない（Debian/Ubuntu: apt-get install bubblewrap）"))
     if namespace is None:
         unshare = shutil.which("unshare")
         if unshare:
-            ok, why = _probe(_unshare_cmd(unshare) + [sys.executable, "-S", "-c", "print('sandbox-ok')"])
+            ok, why, out = _probe(_unshare_cmd(unshare) + [sys.executable, "-S", "-c", _MOUNT_PROBE])
             layers.append(Layer("unshare", ok, "network and PID namespaces: no network, nothing outlives the run"
-                                if ok else f"unshare refused: {why}"))
+                                if ok else f"unshare refused: {why}",
+                                "ネットワークと PID の名前空間: ネットワークなし、実行の後に何も残らない"
+                                if ok else f"unshare が使えない: {why}"))
             namespace = "unshare" if ok else None
+            mounts = ok and "mounts-ok" in out
         else:
-            layers.append(Layer("unshare", False, "util-linux unshare not found"))
+            layers.append(Layer("unshare", False, "util-linux unshare not found", "util-linux の unshare がない"))
+        if mounts and "mounts" in skipped():
+            mounts = False
+            layers.append(Layer("mounts", False, "disabled by GRADER_SANDBOX_SKIP", "GRADER_SANDBOX_SKIP で無効"))
+        elif mounts:
+            layers.append(Layer("mounts", True, "a mount namespace per run: private /tmp and /dev/shm, read-only "
+                                "system, only the run's own directory writable, other runs' directories hidden",
+                                "実行ごとのマウント名前空間: 専用の /tmp と /dev/shm、システムは読み取り専用、"
+                                "書き込めるのは実行自身のディレクトリだけ、ほかの実行のディレクトリは見えない"))
+        else:
+            layers.append(Layer("mounts", False, "no namespace the runner is root of (user namespaces refused?): "
+                                "/tmp and the system are shared, guarded only by Landlock and file permissions",
+                                "実行器が root になれる名前空間がない（ユーザー名前空間が拒否された？）: /tmp とシステムは"
+                                "共有のまま、守りは Landlock とファイルの権限だけ"))
+    skip = skipped()
+    abi = 0 if "landlock" in skip else landlock.abi()
+    layers += _landlock_layers(abi, "landlock" in skip)
+    filtered = "seccomp" not in skip and seccomp.supported()
+    if filtered:
+        layers.append(Layer("seccomp", True, "sockets: UNIX ones only" + (" and TCP (refused by Landlock)" if abi >= 4
+                            else "") + ": no UDP, raw or other network even without a network namespace",
+                            "ソケットは UNIX" + ("と TCP（Landlock が拒否）" if abi >= 4 else "") +
+                            "だけ: ネットワークの名前空間がなくても UDP・raw などの通信はできない"))
+    else:
+        why = "disabled by GRADER_SANDBOX_SKIP" if "seccomp" in skip else \
+            f"no seccomp filter for this machine ({os.uname().machine}) or kernel"
+        layers.append(Layer("seccomp", False, why, "GRADER_SANDBOX_SKIP で無効" if "seccomp" in skip else
+                            f"この環境（{os.uname().machine}）では seccomp フィルタが使えない"))
+    layers.append(Layer("capabilities", True, "every capability dropped in the run (a root run cannot undo "
+                        "its sandbox, nor read what file permissions refuse)",
+                        "実行ではケーパビリティをすべて捨てる（root の実行でもサンドボックスを外せず、"
+                        "ファイルの権限を越えて読めない）"))
     cgroup = _pids_cgroup_root()
     layers.append(Layer("pids cgroup", cgroup is not None,
                         f"process count capped in {cgroup} (binds root too)" if cgroup else
-                        "no writable pids cgroup: the process count is capped by RLIMIT_NPROC, which does not bind root"))
+                        "no writable pids cgroup: the process count is capped by RLIMIT_NPROC, which does not bind root",
+                        f"プロセス数を {cgroup} で制限（root にも効く）" if cgroup else
+                        "書き込める pids cgroup がない: プロセス数の上限は RLIMIT_NPROC だけで、root には効かない"))
     subreaper = subreaper_available()
+    weak = not (namespace or cgroup)
     layers.append(Layer("subreaper", subreaper, "the runner adopts and kills setsid escapees while it lives"
-                        + ("" if namespace or cgroup else "; one that kills the runner first can survive")
-                        if subreaper else "prctl(PR_SET_CHILD_SUBREAPER) not available"))
+                        + ("; one that kills the runner first can survive" if weak else "")
+                        if subreaper else "prctl(PR_SET_CHILD_SUBREAPER) not available",
+                        "setsid で抜けたプロセスも実行器が引き取って終了させる"
+                        + ("（先に実行器を殺したものは残りうる）" if weak else "")
+                        if subreaper else "prctl(PR_SET_CHILD_SUBREAPER) が使えない"))
     if os.geteuid() == 0 and namespace is None and cgroup is None:
         layers.append(Layer("warning", False, "running as root with neither a namespace nor a cgroup: "
-                            "a fork bomb is bounded only by the time limit"))
-    return Protections(namespace, cgroup, subreaper, tuple(layers))
+                            "a fork bomb is bounded only by the time limit",
+                            "root で実行中で名前空間も cgroup もない: fork 爆弾を止めるのは制限時間だけ"))
+    return Protections(namespace, cgroup, subreaper, tuple(layers), abi, mounts, filtered)
 
 
 def _unshare_cmd(unshare: str) -> list[str]:
-    cmd = [unshare, "--fork", "--pid", "--net", "--mount-proc", "--kill-child"]
+    cmd = [unshare, "--fork", "--pid", "--net", "--mount", "--mount-proc", "--kill-child"]
     if os.geteuid() != 0:
         cmd.insert(1, "--map-root-user")
     return cmd
@@ -129,6 +239,8 @@ class Confinement:
     prefix: list[str]
     cgroup: Path | None = None
     namespace: str | None = None
+    policy: dict | None = None
+    """What each run applies to itself (``engine.contain``); None: nothing."""
 
     @property
     def needs_reaper(self) -> bool:
@@ -198,7 +310,11 @@ def confine(work: Path, max_processes: int) -> Confinement:
             prefix = ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(cgroup / "cgroup.procs")] + prefix
         except OSError:
             cgroup = None
-    return Confinement(prefix, cgroup, prot.namespace)
+    contained = None
+    if os.environ.get("GRADER_SANDBOX") != "off":
+        contained = policy.build(work, prot.landlock, prot.mounts, private_tmp=prot.namespace == "bwrap",
+                                 filtered=prot.seccomp)
+    return Confinement(prefix, cgroup, prot.namespace, contained)
 
 
 def _bwrap_profile(work: Path) -> list[str]:
@@ -223,9 +339,10 @@ def _bwrap_profile(work: Path) -> list[str]:
 
 def _readonly_paths() -> list[str]:
     package = Path(__file__).resolve().parents[1]
+    # The folder of sys.executable too: it is what is run, and may be a link outside both prefixes.
     paths = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc/ld.so.cache", "/etc/localtime",
              sys.base_prefix, sys.prefix, os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix),
-             str(package)]
+             os.path.dirname(sys.executable), str(package)]
     return [p for p in paths if p]
 
 
@@ -236,13 +353,138 @@ def _course_dirs() -> list[Path]:
     return [p for p in (root / "reference", root / "assignments", root / "data") if p.is_dir()]
 
 
-def doctor(lang: str = "en") -> str:
-    """The protections active on this machine, one line each."""
+def probe() -> dict:
+    """Run ``engine.contain``'s probe in the sandbox a run gets: what it was refused, measured.
+
+    Its attempts are harmless (a file created in /tmp or the home directory is removed at once,
+    signal 0 checks reachability without delivering anything) and aimed at sockets of our own.
+    """
+    import json
+    import socket
+    import tempfile
+
+    from ..exercises.catalog import data_file
+    from .engine_process import child_env
+
     prot = detect()
-    head = "この環境で有効な保護:" if lang == "ja" else "Protections on this machine:"
-    lines = [head]
+    token = os.urandom(8).hex()
+    outside = [os.path.join(tempfile.gettempdir(), f"grader-doctor-{token}"),
+               os.path.join(os.path.expanduser("~"), f".grader-doctor-{token}")]
+    tcp = socket.socket()
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    root = Path(tempfile.mkdtemp(prefix="grader-"))
+    try:
+        tcp.bind(("127.0.0.1", 0))
+        tcp.listen(4)
+        udp.bind(("127.0.0.1", 0))
+        cwd = root / "work" / "probe"
+        cwd.mkdir(parents=True)
+        confinement = confine(root, 64)
+        job = {"policy": confinement.policy, "cwd": str(cwd), "write": outside, "token": token,
+               "read": [str(Path(__file__).resolve()), str(data_file())],
+               "tcp_port": tcp.getsockname()[1], "udp_port": udp.getsockname()[1], "grader": os.getpid()}
+        try:
+            p = subprocess.run(confinement.command([sys.executable, "-S", "-m", "grader.engine.contain"]),
+                               input=json.dumps(job).encode(), capture_output=True, timeout=30, cwd=root,
+                               env=child_env(root), start_new_session=True)
+            result = json.loads(p.stdout.decode(errors="replace").strip().splitlines()[-1])
+        except (OSError, subprocess.TimeoutExpired, ValueError, IndexError) as exc:
+            result = {"error": f"{type(exc).__name__}: {exc}"}
+        finally:
+            confinement.kill_all()
+        result["outside_written"] = [path for path in outside if os.path.exists(path)]
+        tcp.setblocking(False)
+        udp.setblocking(False)
+        try:
+            tcp.accept()[0].close()
+            result["tcp_reached"] = True
+        except OSError:
+            result["tcp_reached"] = False
+        try:
+            result["udp_reached"] = udp.recv(64) == token.encode()
+        except OSError:
+            result["udp_reached"] = False
+        result["processes"] = ("pids cgroup" if prot.cgroup else "RLIMIT_NPROC" if os.geteuid() else None)
+        result["outlive"] = prot.namespace is not None or prot.cgroup is not None
+        return result
+    finally:
+        for path in outside:  # the probe's own marker, if something let it through
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        tcp.close()
+        udp.close()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _glance(r: dict) -> list[tuple[str, bool, str, str]]:
+    """The probe's findings per concern: (concern, contained, English, Japanese)."""
+    if "error" in r:
+        return [("probe", False, f"the probe failed: {r['error']}", f"検査が失敗: {r['error']}")]
+    refused = lambda key: r.get(key) not in (None, "allowed")  # noqa: E731
+    writes = [k for k in r if k.startswith("write")]
+    reads = [k for k in r if k.startswith("read")]
+    files_ok = (r.get("cwd") == "allowed" and all(refused(k) for k in writes + reads)
+                and not r.get("outside_written"))
+    read_leak = not all(refused(k) for k in reads)
+    leaks = ", ".join([f"wrote {p}" for p in r.get("outside_written", [])]
+                      + (["read the grader's files"] if read_leak else []))
+    leaks_ja = "、".join([f"{p} に書けた" for p in r.get("outside_written", [])]
+                        + (["採点器のファイルが読めた"] if read_leak else []))
+    net_ok = not r.get("tcp_reached") and not r.get("udp_reached") and refused("tcp")
+    net_leak = ", ".join(n for n, hit in (("TCP", r.get("tcp_reached") or not refused("tcp")),
+                                          ("UDP", r.get("udp_reached"))) if hit)
+    sig_ok = refused("signal_grader") and refused("signal_runner")
+    reachable = [(en, ja) for en, ja, k in (("the grader", "採点器", "signal_grader"),
+                                            ("the runner", "実行器", "signal_runner")) if not refused(k)]
+    sig_leak = ", ".join(en for en, _ in reachable)
+    sig_leak_ja = "・".join(ja for _, ja in reachable)
+    procs = r.get("processes")
+    return [
+        ("files", files_ok,
+         "writes outside the run's directory refused ($HOME, /tmp); the grader's and the course's files unreadable"
+         if files_ok else f"NOT contained: {leaks or 'the run could not write its own directory'}",
+         "実行のディレクトリの外には書けない（$HOME, /tmp）。採点器と課題のファイルは読めない"
+         if files_ok else f"封じ込められていない: {leaks_ja or '実行自身のディレクトリに書けない'}"),
+        ("network", net_ok, "TCP and UDP to 127.0.0.1 did not get through" if net_ok else
+         f"NOT contained: {net_leak} got through",
+         "127.0.0.1 への TCP も UDP も届かない" if net_ok else f"封じ込められていない: {net_leak} が届いた"),
+        ("processes", bool(procs) and r.get("outlive"),
+         (f"process count capped ({procs})" if procs else "process count NOT capped (root, no pids cgroup)")
+         + ("; nothing outlives the run" if r.get("outlive") else "; escapees are killed by the runner only"),
+         (f"プロセス数に上限あり（{procs}）" if procs else "プロセス数の上限なし（root で pids cgroup がない）")
+         + ("。実行の後に何も残らない" if r.get("outlive") else "。抜け出したプロセスは実行器だけが終了させる")),
+        ("signals", sig_ok, "neither the grader nor the runner can be signalled" if sig_ok else
+         f"NOT contained: {sig_leak} can be signalled",
+         "採点器にも実行器にもシグナルを送れない" if sig_ok else f"封じ込められていない: {sig_leak_ja}にシグナルを送れる"),
+    ]
+
+
+def _pad(text: str, width: int) -> str:
+    """``text`` padded to ``width`` terminal columns (a Japanese character takes two)."""
+    import unicodedata
+    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(0, width - used)
+
+
+_CONCERNS_JA = {"files": "ファイル", "network": "ネットワーク", "processes": "プロセス", "signals": "シグナル",
+                "probe": "検査"}
+
+
+def doctor(lang: str = "en") -> str:
+    """The protections of this machine, one line per layer; then what a probe inside the sandbox
+    was refused, one line per concern (files, network, processes, signals)."""
+    prot = detect()
+    ja = lang == "ja"
+    lines = ["この環境で有効な保護:" if ja else "Protections on this machine:"]
     for layer in prot.layers:
         mark = "✓" if layer.active else "✗"
-        lines.append(f"  {mark} {layer.name:<12} {layer.detail}")
+        lines.append(f"  {mark} {layer.name:<14} {layer.text(lang)}")
+    if prot.layers and prot.layers[0].name != "sandbox":
+        lines.append("サンドボックス内で試した結果:" if ja else "Tried inside the sandbox:")
+        for concern, ok, en, ja_text in _glance(probe()):
+            label = _CONCERNS_JA.get(concern, concern) if ja else concern
+            lines.append(f"  {'✓' if ok else '✗'} {_pad(label, 14)} {ja_text if ja else en}")
     lines.append(f"  python {sys.version.split()[0]} ({sys.executable}), uid {os.geteuid()}")
     return "\n".join(lines) + "\n"

@@ -1,9 +1,9 @@
 # HOSTILE: reads the grader's files (the model answer, the checks, /etc/shadow) and prints them.
 # A test substitutes REPO (the grader's checkout). Safety bound: reads at most 4 KiB per file;
 # SIGALRM after 60 s.
+import errno
 import os
 import signal
-import sys
 
 signal.alarm(60)
 REPO = "@@REPO@@"
@@ -24,5 +24,6 @@ for target in targets:
             text = f.read(4096)
         print("READ", target)
         print(text)
+        print("HOSTILE", "read", target, "done")
     except OSError as exc:
-        print("refused", target, type(exc).__name__)
+        print("HOSTILE", "read", target, errno.errorcode.get(exc.errno, type(exc).__name__))

@@ -14,15 +14,28 @@ with ``TMPDIR`` set to a folder of the test's own, so its ``grader-*`` scratch t
 from those of any other grader running on the machine) and no ``grader-*`` pids cgroup left.
 
 What holds depends on the protections this machine has (``grade --doctor``). Each assertion is the
-strongest one that holds on every layer; those that need a layer (a private /tmp, no network, the
-grader's files hidden: bwrap; no network: bwrap or unshare) are made when the layer is active, and
-otherwise the test is skipped at its end, saying which layer is missing and what got through.
-``GRADER_HOSTILE_HIDE=bwrap`` (or ``bwrap,unshare``, and ``cgroup`` as root: an empty
-/sys/fs/cgroup in a mount namespace) hides those layers from the grader, to try the fallbacks on a
-machine that has them.
+strongest one that holds on every layer; those that need a layer are made when one that provides
+it is active, and otherwise the test is skipped at its end, saying which layer is missing and what
+got through:
+- files written outside the scratch directory, the grader's package changed: bwrap, Landlock or
+  the per-run mount namespace (``mounts``); /etc/passwd written through a link: the same;
+- the grader's files, other students' submissions read: bwrap or Landlock;
+- TCP: bwrap, unshare (network namespaces), Landlock ABI 4 or seccomp; UDP: a network namespace or
+  seccomp;
+- a signal to the grader: Landlock's signal scope (ABI 6) or a PID namespace (bwrap, unshare).
+Whatever the layers, every case also checks that nothing outside the scratch directory changed:
+a fingerprint of the places the programs aim at (the grader's checkout, ~/.bashrc, /etc/passwd,
+anything named with the case's token in /tmp, the home directory and the checkout) is taken
+before and after grading (what a program did change is restored, and the test then fails).
 
-``python tests/hostile/test_hostile.py --table`` grades every case once and writes RESULTS.md:
-the protection that caught each case, the time to the verdict and the exit status.
+``GRADER_HOSTILE_HIDE=bwrap`` (or ``bwrap,unshare``; ``landlock``, ``seccomp``, ``mounts``, left
+out through ``GRADER_SANDBOX_SKIP``; and ``cgroup`` as root: an empty /sys/fs/cgroup in a mount
+namespace) hides those layers from the grader, to try the fallbacks on a machine that has them. CI runs the suite as the machine is, then with
+``GRADER_HOSTILE_HIDE=bwrap``.
+
+``python tests/hostile/test_hostile.py --table`` grades every case once in each mode (as the
+machine is, and without bubblewrap) and writes RESULTS.md: the layer that stopped each attempt
+(the first to refuse it, from the errno the program saw), the time to the verdict, the exit status.
 """
 from __future__ import annotations
 
@@ -93,12 +106,28 @@ CASES = {c.name: c for c in (
     Case("fake_results", "tally", ("instead of", "hidden data"), also_passes=("runs",),
          about="prints ✓ lines and the course data's 集計結果, writes fake junit.xml/results.json"),
     Case("early_exit", "runs", ("ended abruptly",), about="correct-looking 集計結果, then os._exit(0)"),
+    # issue 11: containment without bubblewrap
+    Case("write_home_tmp", "tally", ("集計結果",), also_passes=("runs",),
+         about="markers in /tmp and $HOME, a line appended to ~/.bashrc (after reading and writing its own files)"),
+    Case("overwrite_package", "tally", ("集計結果",), also_passes=("runs",),
+         about="appends to the grader's own package (__init__.py, an engine module, the judge)"),
+    Case("find_submissions", "tally", ("集計結果",), also_passes=("runs",),
+         about="looks for other students' counter_lck.py ($HOME, the folders above, os.walk('/'), /proc)"),
+    Case("kill_grader", "runs", ("time limit", "killed", "parent", "abrupt"),
+         about="SIGKILL to the grader's processes found through /proc, and to os.getppid(); lingers 20 s"),
+    Case("udp_packet", "tally", ("集計結果",), also_passes=("runs",),
+         about="UDP datagrams to a socket of the test on 127.0.0.1; listens on a TCP port"),
+    Case("symlink_passwd", "tally", ("集計結果",), also_passes=("runs",),
+         about="a symlink and a hard link to /etc/passwd in its directory, opened for writing"),
 )}
+# The other student whose files find_submissions must not find (planted by the test).
+OTHER_STUDENT = "s2299999"
 
 
 # -- the machine's layers -------------------------------------------------------------------------
 
-_LAYER_NAMES = ("session", "rlimits", "bwrap", "unshare", "pids cgroup", "subreaper", "sandbox")
+_LAYER_NAMES = ("session", "rlimits", "bwrap", "unshare", "mounts", "landlock fs", "landlock tcp",
+                "landlock scope", "seccomp", "capabilities", "pids cgroup", "subreaper", "sandbox")
 
 
 def _hidden() -> set[str]:
@@ -110,6 +139,9 @@ def grade_env(tmpdir: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["TMPDIR"] = str(tmpdir)
     hide = _hidden()
+    skip = hide & {"landlock", "seccomp", "mounts"}
+    if skip:
+        env["GRADER_SANDBOX_SKIP"] = ",".join(sorted(skip))
     if hide & {"bwrap", "unshare"}:
         bindir = tmpdir.parent / "hostile-bin"
         bindir.mkdir(exist_ok=True)
@@ -263,6 +295,129 @@ class Listener:
         self.sock.close()
 
 
+class UdpSink:
+    """A UDP socket on 127.0.0.1 that counts the datagrams carrying a token."""
+
+    def __init__(self, token: str):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.setblocking(False)
+        self.port = self.sock.getsockname()[1]
+        self.token = token.encode()
+
+    def close(self) -> int:
+        received = 0
+        while True:
+            try:
+                received += self.token in self.sock.recv(512)
+            except OSError:
+                break
+        self.sock.close()
+        return received
+
+
+# -- what must not change -------------------------------------------------------------------------
+
+def _digest(path: Path) -> str:
+    import hashlib
+    try:
+        st = path.stat()
+        return f"{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}:{st.st_size}:{st.st_mtime_ns}"
+    except OSError:
+        return "absent"
+
+
+def _watched_files() -> list[Path]:
+    """The files the hostile programs aim at: the grader's checkout (package, course), the grading
+    user's ~/.bashrc, /etc/passwd."""
+    files = [Path(os.path.expanduser("~/.bashrc")), Path("/etc/passwd")]
+    tops = [REPO / top for top in ("grader", "reference", "assignments", "data")]
+    try:  # the grader `grade` runs (installed, in CI), where it is not the checkout's
+        import grader
+        tops.append(Path(grader.__file__).resolve().parent)
+    except ImportError:
+        pass
+    for top in dict.fromkeys(tops):
+        files += sorted(p for p in top.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    return list(dict.fromkeys(files))
+
+
+def fingerprint(token: str) -> dict[str, str]:
+    """The state of what a program outside its scratch directory could change: watched files, and
+    every name carrying the case's token in /tmp, the home directory and the checkout."""
+    state = {str(p): _digest(p) for p in _watched_files()}
+    for folder in ("/tmp", os.path.expanduser("~"), str(REPO), str(REPO / "grader")):
+        try:
+            names = [n for n in os.listdir(folder) if token in n]
+        except OSError:
+            names = []
+        for name in names:
+            state[os.path.join(folder, name)] = "created"
+    return state
+
+
+def changed(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+
+
+class Backup:
+    """Copies of the watched files, to put back whatever a program managed to change."""
+
+    def __init__(self):
+        self.saved = {}
+        for p in _watched_files():
+            try:
+                self.saved[p] = (p.read_bytes(), p.stat())
+            except OSError:
+                self.saved[p] = None
+
+    def restore(self, paths: list[str], token: str) -> None:
+        """Put back what the program changed: the watched files that now carry its token (every
+        hostile write does; a change without it is someone else's edit, reported, left alone)."""
+        for path in paths:
+            p = Path(path)
+            if p in self.saved:
+                try:
+                    now = p.read_bytes()
+                except OSError:
+                    continue
+                kept = self.saved[p]
+                if kept is not None and token.encode() in now and token.encode() not in kept[0]:
+                    p.write_bytes(kept[0])
+                    os.utime(p, ns=(kept[1].st_atime_ns, kept[1].st_mtime_ns))
+            elif token in p.name:  # a marker the program created
+                if p.is_dir() and not p.is_symlink():
+                    shutil.rmtree(p, ignore_errors=True)
+                else:
+                    p.unlink(missing_ok=True)
+
+
+class OtherStudent:
+    """Another student's submission where a class would be (beside this one, and in the grading
+    user's home), and a grader process whose command line names it (as a concurrent ``grade`` of
+    that student would): find_submissions must find none of it."""
+
+    def __init__(self, work: Path, token: str):
+        self.secret = f"OTHER-STUDENT-SECRET-{token}"
+        text = f"# {self.secret}\nprint('集計結果：', {{}})\n"
+        # Not named with the token: the fingerprint would see the test's own folder come and go.
+        self.dirs = [work / "others", Path(os.path.expanduser("~")) / f".grader-hostile-other-{uuid.uuid4().hex}"]
+        self.files = []
+        for folder in self.dirs:
+            path = folder / OTHER_STUDENT / "counter_lck.py"
+            path.parent.mkdir(parents=True)
+            path.write_text(text, encoding="utf-8")
+            self.files.append(path)
+        self.decoy = subprocess.Popen([sys.executable, "-S", "-c", "import time; time.sleep(60)",
+                                       str(self.files[0])])
+
+    def close(self) -> None:
+        self.decoy.kill()
+        self.decoy.wait()
+        for folder in self.dirs:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 @dataclass
 class Outcome:
     case: Case
@@ -278,6 +433,8 @@ class Outcome:
     cgroups_left: list[str]
     token: str
     extra: dict = field(default_factory=dict)
+    changed: list[str] = field(default_factory=list)
+    """What changed outside the scratch directory (restored since)."""
 
     def test(self, check: str) -> dict:
         for t in self.results.get("tests", []):
@@ -300,20 +457,33 @@ class Outcome:
         """All the grader wrote (terminal report, JUnit, results JSON)."""
         return "\n".join((self.stdout, self.junit, json.dumps(self.results, ensure_ascii=False)))
 
+    @property
+    def attempts(self) -> dict[str, str]:
+        """What the program printed of each attempt (``HOSTILE <what> <result>``): "done" or the
+        errno name that refused it (the first run's, from the program output in the JUnit report)."""
+        found: dict[str, str] = {}
+        for m in re.finditer(r"HOSTILE (\S+) (?:(/\S*) )?(\S+)", self.junit):
+            what = m.group(1) + (f" {m.group(2)}" if m.group(2) else "")
+            found.setdefault(what, m.group(3))
+        return found
+
 
 def run_case(case: Case, work: Path) -> Outcome:
-    """Grade one hostile program in ``work``; measures what it left behind."""
+    """Grade one hostile program in ``work``; measures what it left behind and what it changed."""
     token = uuid.uuid4().hex
     tmpdir = work / "tmp"
     tmpdir.mkdir(parents=True)
     env = grade_env(tmpdir)
+    env["GRADER_HOSTILE_TOKEN"] = token  # marks this test's grade for kill_grader (and nothing else)
     _, layers = doctor(env)
     junit, results = work / "junit.xml", work / "results.json"
     listener = Listener() if case.name == "tcp_connect" else None
+    sink = UdpSink(token) if case.name == "udp_packet" else None
+    other = OtherStudent(work, token) if case.name == "find_submissions" else None
     home = os.path.expanduser("~")
     text = (HERE / f"{case.name}__counter_lck.py").read_text(encoding="utf-8")
-    for key, value in {"TOKEN": token, "REPO": str(REPO), "HOME": home,
-                       "PORT": str(listener.port if listener else 0),
+    port = listener.port if listener else sink.port if sink else 0
+    for key, value in {"TOKEN": token, "REPO": str(REPO), "HOME": home, "PORT": str(port),
                        "REPORTS": os.pathsep.join((str(junit), str(results)))}.items():
         text = text.replace(f"@@{key}@@", value)
     sub = work / "submission"
@@ -322,6 +492,8 @@ def run_case(case: Case, work: Path) -> Outcome:
     path.write_text(text, encoding="utf-8")
 
     markers = [token, str(tmpdir)]
+    backup = Backup()
+    before_state = fingerprint(token)
     before = processes()
     watch = CgroupWatch(markers)
     t0 = time.monotonic()
@@ -340,6 +512,11 @@ def run_case(case: Case, work: Path) -> Outcome:
     if listener is not None:
         listener.close()
         extra["connections"] = listener.accepted
+    if sink is not None:
+        extra["datagrams"] = sink.close()
+    if other is not None:
+        other.close()
+        extra["other_student"] = [other.secret, OTHER_STUDENT]
     alive = survivors(before, markers)
     left = watch.left()
     if left:  # a grader still tearing down: look again
@@ -358,27 +535,17 @@ def run_case(case: Case, work: Path) -> Outcome:
     scratch = sorted(str(p) for p in tmpdir.iterdir())
     for leftover in tmpdir.iterdir():
         shutil.rmtree(leftover, ignore_errors=True)
-    extra["outside"] = _outside_files(case, token, home)
+    diff = changed(before_state, fingerprint(token))
     extra["setsid_pids"] = _setsid_pids(token)
+    backup.restore(diff, token)
+    extra["outside"] = [d for d in diff if token in d]
     try:
         results_data = json.loads(results.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         results_data = {}
     junit_text = junit.read_text(encoding="utf-8", errors="replace") if junit.exists() else ""
     return Outcome(case, status, seconds, out, err, junit_text, results_data, layers, alive, scratch, left,
-                   token, extra)
-
-
-def _outside_files(case: Case, token: str, home: str) -> list[str]:
-    """The files write_outside managed to create (removed here, whatever the test then says)."""
-    name = f"grader_hostile_marker_{token}"
-    found = []
-    for folder in ("/tmp", str(REPO), str(REPO / "grader"), home):
-        p = Path(folder) / name
-        if p.exists():
-            found.append(str(p))
-            p.unlink()
-    return found
+                   token, extra, diff)
 
 
 def _setsid_pids(token: str) -> list[int]:
@@ -397,6 +564,24 @@ def protection(o: Outcome) -> str:
     msg = o.message(o.case.check).lower()
     name, layers = o.case.name, o.layers
     ns = "bwrap" if "bwrap" in layers else "unshare" if "unshare" in layers else None
+    if name == "kill_parent":
+        if "fault of the grader" in msg:
+            verdict = "grader error, blamed on the grader (bug)"
+        elif "time limit" in msg:
+            by = " or ".join(n for n, on in (("Landlock signal scope", "landlock scope" in layers),
+                                              ("its parent is PID 1 of a namespace", ns is not None)) if on)
+            verdict = f"kill refused ({by or '?'}), then the per-run wall limit"
+        else:
+            verdict = (msg.splitlines() or ["?"])[0]
+        kept = [p for p, on in ((f"{ns} PID namespace", ns is not None),
+                                ("pids cgroup kill", "pids cgroup" in layers)) if on]
+        return f"{verdict}; no survivor: {' + '.join(kept) or 'nothing'}"
+    if name in ATTEMPTED:
+        then = "; then the per-run wall limit (it lingers)" if "time limit" in msg else ""
+        if name == "kill_grader" and not any(k.startswith("kill") for k in o.attempts):
+            then = ("; nothing left to signal: the grader is outside its PID namespace and its parent is that "
+                    "namespace's PID 1, which it leaves alone" + then)
+        return stopped_by(o) + then
     if name == "fork_bomb":
         if "blockingioerror" in msg:
             return ("pids cgroup (pids.max)" if "pids cgroup" in layers else
@@ -414,32 +599,74 @@ def protection(o: Outcome) -> str:
         return "virtual-time limit (sleep on the virtual clock)"
     if "abrupt" in msg:
         return "verdict from observations (no exit event)"
-    if name == "kill_parent":
-        if "fault of the grader" in msg:
-            verdict = "grader error, blamed on the grader (bug)"
-        elif "time limit" in msg:
-            verdict = "kill refused (PID 1 of a namespace), then the wall limit"
-        else:
-            verdict = (msg.splitlines() or ["?"])[0]
-        kept = [p for p, on in ((f"{ns} PID namespace", ns is not None),
-                                ("pids cgroup kill", "pids cgroup" in layers)) if on]
-        return f"{verdict}; no survivor: {' + '.join(kept) or 'nothing'}"
     if name == "setsid_child":
         parts = [p for p, on in (("PID namespace (" + (ns or "") + ")", ns is not None),
                                  ("pids cgroup kill", "pids cgroup" in layers),
                                  ("subreaper", "subreaper" in layers)) if on]
         return " + ".join(parts) or "nothing"
-    if name == "write_outside":
-        return ("bwrap: private /tmp, read-only binds, nothing else mounted" if "bwrap" in layers else
-                "none (written: " + ", ".join(o.extra["outside"]) + ")" if o.extra["outside"] else "file permissions")
-    if name == "tcp_connect":
-        return (f"{ns}: network namespace" if ns else
-                f"none ({o.extra.get('connections', 0)} connections accepted)")
-    if name == "read_grader_files":
-        return "bwrap: course files not mounted, /etc/shadow absent" if "bwrap" in layers else "none"
     if name == "fake_results":
         return "verdict from observations (hidden data; reports written by the grader)"
     return "?"
+
+
+# The cases whose programs print "HOSTILE <what> <result>" per attempt.
+ATTEMPTED = ("write_outside", "tcp_connect", "read_grader_files", "write_home_tmp", "overwrite_package",
+             "find_submissions", "kill_grader", "udp_packet", "symlink_passwd")
+_NOT_ATTACKS = ("own-read", "own-write", "symlink", "found", "proc-count")
+
+
+def layer_of(what: str, result: str, layers: set[str]) -> str:
+    """The layer that refused an attempt with errno ``result`` (the first to refuse: several may)."""
+    bwrap, landlock = "bwrap" in layers, "landlock fs" in layers
+    if what == "proc" and result.isdigit() and ("bwrap" in layers or "unshare" in layers):
+        return "PID namespace (its /proc shows the sandbox's processes only)"
+    if result == "done" or not result.startswith("E"):  # "done", or a count of what it got
+        return "not refused"
+    if what.startswith("kill"):
+        return {"EPERM": "Landlock signal scope" if "landlock scope" in layers else "kill permission",
+                "ESRCH": "PID namespace"}.get(result, result)
+    if what in ("tcp", "tcp-listen", "udp"):
+        if result in ("EACCES", "EPERM"):
+            if what != "udp" and "landlock tcp" in layers:
+                return "Landlock TCP"
+            return "seccomp (no such socket)" if "seccomp" in layers else "?"
+        return "network namespace" if result in ("ENETUNREACH", "ECONNREFUSED", "EADDRNOTAVAIL") else result
+    return {"EACCES": "Landlock" if landlock else "file permissions",
+            "EROFS": "read-only mount (" + ("bwrap" if bwrap else "mounts") + ")",
+            "ENOENT": "not mounted (bwrap)" if bwrap else "hidden (mounts)" if "mounts" in layers else "absent",
+            "EXDEV": "Landlock (a link may not gain rights)" if landlock else "mount boundary",
+            "EPERM": "protected_hardlinks" if what == "hardlink" else "EPERM"}.get(result, result)
+
+
+def stopped_by(o: Outcome) -> str:
+    """Each layer that refused something, with the attempts it refused (errno in brackets)."""
+    groups: dict[str, list[str]] = {}
+    home = os.path.expanduser("~")
+    for what, result in o.attempts.items():
+        if what.split()[0] in _NOT_ATTACKS or (what.startswith("walk") and result == "done"):
+            continue
+        target = what.split(" ", 1)[1] if " " in what else ""
+        if result == "ENOENT" and target.startswith("/") and not os.path.exists(target):
+            shown = target.replace(o.token, "<token>").replace(str(REPO), "<checkout>")
+            groups.setdefault("absent on this machine", []).append(f"{what.split()[0]} {shown}")
+            continue
+        if what.startswith("walk "):  # the folders it tried to list, by kind
+            where = what[5:]
+            what = "walk " + ("$HOME" if where == home else "/" if where == "/" else "a folder above its own")
+        what = what.replace(o.token, "<token>").replace(str(REPO), "<checkout>").replace(home, "$HOME")
+        short = what if len(what) <= 48 else "…" + what[-47:]
+        item = f"{short} ({result})"
+        items = groups.setdefault(layer_of(what.split()[0], result, o.layers), [])
+        if item not in items:
+            items.append(item)
+    parts = [f"{layer}: {', '.join(items)}" for layer, items in groups.items()]
+    if o.extra.get("connections"):
+        parts.append(f"{o.extra['connections']} TCP connections accepted")
+    if o.extra.get("datagrams"):
+        parts.append(f"{o.extra['datagrams']} UDP datagrams received")
+    if o.changed:
+        parts.append(f"CHANGED outside: {', '.join(o.changed)}")
+    return "; ".join(parts) or "nothing attempted"
 
 
 # -- the tests ------------------------------------------------------------------------------------
@@ -470,30 +697,64 @@ def _layer_checks(o: Outcome) -> str | None:
     name, layers = o.case.name, o.layers
     bwrap = "bwrap" in layers
     netns = bwrap or "unshare" in layers
+    files = [n for n in ("bwrap", "landlock fs", "mounts") if n in layers]  # writes outside refused
+    reads = [n for n in ("bwrap", "landlock fs") if n in layers]  # the grader's, other students' files hidden
+    tcp = [n for n in ("bwrap", "unshare", "landlock tcp", "seccomp") if n in layers]
+    udp = [n for n in ("bwrap", "unshare", "seccomp") if n in layers]
+    signals = [n for n in ("landlock scope", "bwrap", "unshare") if n in layers]
+    attempts = o.attempts
     if name == "setsid_child" and not netns:  # in a PID namespace the noted pids are not ours
         still = [p for p in o.extra["setsid_pids"] if p in processes()]
         assert not still, f"the setsid child noted pids {still}: still alive"
-    if name == "write_outside":
-        if bwrap:
-            assert not o.extra["outside"], f"written outside the scratch directory: {o.extra['outside']}"
-        elif o.extra["outside"]:
-            return ("bwrap is not active (grade --doctor): nothing stops a submission from writing outside "
-                    f"its scratch directory; it wrote {o.extra['outside']} (removed)")
+    if name == "write_home_tmp":  # its own files stay usable: a refusal is the sandbox's, not breakage
+        assert attempts.get("own-read") == "done" and attempts.get("own-write") == "done", attempts
+    if o.changed:
+        if files:
+            raise AssertionError(f"changed outside the scratch directory (restored): {o.changed}; "
+                                 f"active: {files}")
+        return (f"no layer against writes is active (bwrap, Landlock, mounts: grade --doctor): the "
+                f"submission changed {o.changed} (restored)")
+    if name == "symlink_passwd" and files:
+        opened = [k for k in ("symlink-append", "symlink-rw", "hardlink-append") if attempts.get(k) == "done"]
+        assert not opened, f"/etc/passwd opened for writing through {opened} ({files} active)"
     if name == "tcp_connect":
-        if netns:
+        if tcp:
             assert o.extra["connections"] == 0, f"{o.extra['connections']} connections reached the test's server"
         elif o.extra["connections"]:
-            return ("neither bwrap nor unshare is active (grade --doctor): no network namespace; the "
+            return ("no layer against TCP is active (bwrap, unshare, Landlock ABI 4, seccomp: grade --doctor): the "
                     f"submission connected {o.extra['connections']} times to 127.0.0.1")
+    if name == "udp_packet":
+        if "landlock tcp" in layers:
+            assert attempts.get("tcp-listen") != "done", "listened on a TCP port under Landlock"
+        if udp:
+            assert o.extra["datagrams"] == 0, f"{o.extra['datagrams']} datagrams reached the test's socket"
+        elif o.extra["datagrams"]:
+            return ("neither a network namespace (bwrap, unshare) nor seccomp (grade --doctor): Landlock does "
+                    f"not cover UDP; {o.extra['datagrams']} datagrams reached 127.0.0.1")
     if name == "read_grader_files":
         secret = REFERENCE.read_text(encoding="utf-8").splitlines()[0]
         leaked = [what for what, text in (("the model answer", secret), ("/etc/shadow", "READ /etc/shadow"),
                                           ("the checks", "READ " + str(REPO / "assignments")))
                   if text in o.everything]
-        if bwrap:
+        if reads:
             assert not leaked, f"the grader's output shows what the submission read: {leaked}"
         elif leaked:
-            return f"bwrap is not active (grade --doctor): the submission read {', '.join(leaked)}"
+            return f"neither bwrap nor Landlock is active (grade --doctor): the submission read {', '.join(leaked)}"
+    if name == "find_submissions":
+        leaked = [text for text in o.extra["other_student"] if text in o.everything]
+        if reads:
+            assert not leaked, f"another student's submission shows in the report: {leaked}"
+        elif leaked:
+            return f"neither bwrap nor Landlock is active (grade --doctor): the report shows {leaked}"
+    if name == "kill_grader":
+        assert "fault of the grader" not in o.message("runs"), "the submission's kill is blamed on the grader"
+        assert attempts.get("kill-grade") != "done", "the grade process was killed"
+        if "landlock scope" in layers:
+            done = [k for k, v in attempts.items() if k.startswith("kill") and v == "done"]
+            assert not done, f"signalled out of the sandbox under Landlock's scope: {done}"
+        elif not signals and any(k.startswith("kill") and v == "done" for k, v in attempts.items()):
+            return "no layer against signals is active (Landlock ABI 6, a PID namespace): it killed " + ", ".join(
+                k for k, v in attempts.items() if k.startswith("kill") and v == "done")
     if name == "fake_results":
         assert "FAKE-JUNIT" not in o.junit and "FAKE-RESULTS" not in json.dumps(o.results), "fake report used"
         assert o.results.get("score", 8) < 8
@@ -517,10 +778,13 @@ if pytest is not None:
 
 # -- the table ------------------------------------------------------------------------------------
 
-def table() -> str:
+MODES = (("as the machine is", ""), ("without bubblewrap", "bwrap"))
+
+
+def _rows() -> tuple[str, list[str]]:
     rows = []
     with tempfile.TemporaryDirectory(prefix="hostile-") as tmp:
-        doc, layers = doctor(grade_env(Path(tmp)))
+        doc, _ = doctor(grade_env(Path(tmp)))
         for name, case in CASES.items():
             work = Path(tmp) / name
             o = run_case(case, work)
@@ -531,17 +795,39 @@ def table() -> str:
                 result = "FAIL: " + str(exc).splitlines()[0]
             first = (o.message(case.check).splitlines() or ["?"])[0]
             first = first if len(first) <= 90 else first[:89] + "…"
+            outside = "unchanged" if not o.changed else "CHANGED: " + ", ".join(o.changed)
             rows.append(f"| {name} | {case.about} | {case.check}: {first} | {protection(o)} | "
-                        f"{o.seconds:.1f} s | {o.status} | {result} |")
+                        f"{o.seconds:.1f} s | {o.status} | {outside} | {result} |")
+    return doc, rows
+
+
+def table() -> str:
+    """RESULTS.md: every case graded once in each mode of ``MODES``."""
     head = ("# Hostile submissions: what caught them\n\n"
-            "Regenerated by `python tests/hostile/test_hostile.py --table` (each case graded once with "
-            "`grade FILE --exercise counter_lck`).\n\n"
+            "Regenerated by `python tests/hostile/test_hostile.py --table`: each case graded once with "
+            "`grade FILE --exercise counter_lck`, as the machine is and again with bubblewrap hidden from the "
+            "grader (`GRADER_HOSTILE_HIDE=bwrap`). \"Protection\" names, for each attempt the program made, the "
+            "first layer that refused it and the errno the program saw (several layers may stand behind it: "
+            "`grade --doctor` lists them); \"outside\" compares, before and after, the grader's checkout, "
+            "~/.bashrc, /etc/passwd and every name carrying the case's token in /tmp, $HOME and the checkout.\n\n"
             f"Machine: {os.uname().sysname} {os.uname().release}, {os.cpu_count()} CPUs, uid {os.geteuid()}, "
-            f"GRADER_HOSTILE_HIDE={os.environ.get('GRADER_HOSTILE_HIDE', '') or '(none)'}\n\n"
-            "```\n$ grade --doctor\n" + doc + "```\n\n"
-            "| case | what it does | failed check: message | protection that caught it | time to verdict "
-            "| exit | test |\n|---|---|---|---|---|---|---|\n")
-    return head + "\n".join(rows) + "\n"
+            f"Python {sys.version.split()[0]}\n")
+    kept = os.environ.get("GRADER_HOSTILE_HIDE")
+    parts = [head]
+    try:
+        for title, hide in MODES:
+            os.environ["GRADER_HOSTILE_HIDE"] = hide
+            doc, rows = _rows()
+            parts.append(f"\n## {title} (GRADER_HOSTILE_HIDE={hide or '(none)'})\n\n"
+                         "```\n$ grade --doctor --lang en\n" + doc + "```\n\n"
+                         "| case | what it does | failed check: message | protection that caught it | time to verdict "
+                         "| exit | outside | test |\n|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
+    finally:
+        if kept is None:
+            os.environ.pop("GRADER_HOSTILE_HIDE", None)
+        else:
+            os.environ["GRADER_HOSTILE_HIDE"] = kept
+    return "".join(parts)
 
 
 if __name__ == "__main__":

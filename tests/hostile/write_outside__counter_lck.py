@@ -1,6 +1,8 @@
 # HOSTILE: tries to create files outside its scratch directory: /tmp, the grader's checkout, the
 # grader's package, and the grading user's home. A test substitutes TOKEN, REPO, HOME.
+# Prints "HOSTILE write <target> <result>": "done", or the errno name that refused it.
 # Safety bound: writes a few bytes only; SIGALRM after 60 s.
+import errno
 import os
 import signal
 
@@ -14,6 +16,6 @@ for folder in ("/tmp", REPO, os.path.join(REPO, "grader"), HOME):
     try:
         with open(target, "w") as f:
             f.write("written by a hostile submission\n")
-        print("WROTE", target)
+        print("HOSTILE", "write", target, "done")
     except OSError as exc:
-        print("refused", target, type(exc).__name__)
+        print("HOSTILE", "write", target, errno.errorcode.get(exc.errno, type(exc).__name__))
