@@ -113,13 +113,13 @@ def _run(job: dict, spec: dict, code) -> int:
     sched = Scheduler(strategy, timed=spec["time_mode"] == "timed", max_steps=limits["steps"],
                       max_vtime=limits["virtual_seconds"], on_stop=_make_stop(script))
     rec = Recorder(events_fd, script, state.who, limits["output_bytes"],
-                   on_overflow=lambda: _exit_now(EXIT_LIMIT), key=bytes.fromhex(job.pop("key", "")))
+                   on_overflow=lambda: _exit_now(EXIT_LIMIT), key=bytes.fromhex(job.get("key", "")))
     options = dict(spec.get("options") or {})
     options["trace"] = job.get("trace", {})
     options["trace_bodies"] = job.get("trace_bodies", [])
     options["seed"] = seed
     options["start_method"] = spec.get("start_method", "fork")
-    options["spawn"] = _spawn_config(job, spec, options)
+    options["spawn"] = _spawn_config(job, spec, options, code)
     runtime.activate(sched, rec, options)
     files.serve(spec.get("data"), job.get("data", {}).get("file"))
     if "multiprocessing" in sys.modules:  # warm already; otherwise set when the program imports it
@@ -169,11 +169,17 @@ def _exit_status(code) -> int:
     return 1
 
 
-def _spawn_config(job: dict, spec: dict, options: dict) -> dict:
-    """What a spawn child needs to run under the engine (see ``grader.engine.spawned``)."""
+def _spawn_config(job: dict, spec: dict, options: dict, code) -> dict:
+    """What a spawn child needs to run under the engine (see ``grader.engine.spawned``): the
+    instrumented program too, which it re-imports in place of the file on disk."""
+    import marshal
     return {
+        "code": marshal.dumps(code).hex(),
         "script": spec["script"], "events": spec["events"], "seed": spec["seed"],
         "data": spec.get("data"), "data_file": job.get("data", {}).get("file"),
         "time_mode": spec["time_mode"], "limits": job["limits"],
+        # Spawned children seal their events as forked ones do (the key stays in memory, in the
+        # preparation data's pipe, never in the environment or a file).
+        "key": job.get("key", ""),
         "options": {k: v for k, v in options.items() if k != "spawn"},
     }

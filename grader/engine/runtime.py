@@ -511,10 +511,15 @@ def _patch_pool(module) -> None:
 
 
 def use_start_method(module) -> None:
-    """The run's start method (SPEC: fork wherever the platform has it, spawn for spawn_safe)."""
+    """The run's start method (SPEC: fork wherever the platform has it, spawn for spawn_safe).
+
+    Made the *default* one, not set: a program that calls ``set_start_method`` itself (as many
+    written on a Mac do) must not get "context has already been set", and gets what it asks for.
+    """
     method = config.get("start_method")
     if method and method in module.get_all_start_methods():
-        module.set_start_method(method, force=True)
+        from multiprocessing import context
+        context._default_context._default_context = context._concrete_contexts[method]
 
 
 class _AfterImport:

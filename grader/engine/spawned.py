@@ -10,18 +10,21 @@ child runs exactly what a spawned interpreter runs (``multiprocessing.spawn._mai
 ``prepare``, the same re-import of the main module with ``_inheriting`` set, the same unpickling).
 
 The run's engine configuration travels in the preparation data (``grader_engine``); importing
-this module makes ``spawn.prepare`` start the runtime from it before anything of the program runs.
-The submission is re-imported from the file on disk, without instrumentation: what the checks need
-of a spawned child is that it runs on the virtual clock and that its output is captured.
+this module makes ``spawn.prepare`` start the runtime from it before anything of the program runs,
+and re-import the main module from the run's instrumented code (exactly as ``runpy.run_path``
+would run the file on disk, as ``__mp_main__``), so a spawned child's calls and dict accesses are
+recorded as a forked child's are.
 """
 from __future__ import annotations
 
 import atexit
+import marshal
 import os
 import random
 import sys
+import types
 
-from . import files, runtime, state, strategies
+from . import files, hooks, runtime, state, strategies
 from .events import EXIT_LIMIT
 from .recorder import Capture, Recorder
 from .scheduler import Scheduler
@@ -32,6 +35,7 @@ CONFIG_KEY = "grader_engine"
 def start(cfg: dict) -> None:
     """Install the runtime in this child; ``cfg`` is the parent run's, with its virtual ``now``."""
     runtime.patch()
+    hooks.install()
     now = float(cfg.get("now", 0.0))
     limits = cfg["limits"]
     # Each child its own stream of random numbers, the same from run to run.
@@ -41,7 +45,8 @@ def start(cfg: dict) -> None:
                       on_stop=lambda kind, detail: os._exit(EXIT_LIMIT))
     sched.now = now
     fd = os.open(cfg["events"], os.O_WRONLY | os.O_APPEND)
-    rec = Recorder(fd, cfg["script"], state.who, limits["output_bytes"], on_overflow=lambda: os._exit(EXIT_LIMIT))
+    rec = Recorder(fd, cfg["script"], state.who, limits["output_bytes"], on_overflow=lambda: os._exit(EXIT_LIMIT),
+                   key=bytes.fromhex(cfg.get("key", "")))
     runtime.activate(sched, rec, cfg["options"])
     files.serve(cfg.get("data"), cfg.get("data_file"))
     sys.stdout = Capture(rec, "out", 1)
@@ -56,15 +61,47 @@ def _install() -> None:
     if getattr(spawn.prepare, "grader", False):
         return
     prepare = spawn.prepare
+    fixup = spawn._fixup_main_from_path
 
     def prepare_with_engine(data):
         cfg = data.pop(CONFIG_KEY, None) if isinstance(data, dict) else None
         if cfg:
             start(cfg)
+            code = marshal.loads(bytes.fromhex(cfg["code"])) if cfg.get("code") else None
+            spawn._fixup_main_from_path = (lambda path: _main_from_code(spawn, path, code)) if code else fixup
         return prepare(data)
 
     prepare_with_engine.grader = True
     spawn.prepare = prepare_with_engine
+
+
+def _main_from_code(spawn, main_path: str, code) -> None:
+    """``spawn._fixup_main_from_path`` with the instrumented code of the file at ``main_path``,
+    run as ``runpy.run_path(main_path, run_name="__mp_main__")`` runs it: in a module of its own
+    that is ``__mp_main__`` meanwhile, with ``sys.argv[0]`` the file, then copied into the main."""
+    current = sys.modules["__main__"]
+    if getattr(current, "__file__", None) == main_path:
+        return
+    spawn.old_main_modules.append(current)
+    temp = types.ModuleType("__mp_main__")
+    temp.__dict__.update({"__file__": main_path, "__cached__": None, "__loader__": None,
+                          "__package__": "", "__spec__": None, "__builtins__": __builtins__})
+    saved = sys.modules.get("__mp_main__"), sys.argv[0] if sys.argv else None
+    sys.modules["__mp_main__"] = temp
+    if sys.argv:
+        sys.argv[0] = main_path
+    try:
+        exec(code, temp.__dict__)
+    finally:
+        if saved[0] is None:
+            sys.modules.pop("__mp_main__", None)
+        else:
+            sys.modules["__mp_main__"] = saved[0]
+        if sys.argv:
+            sys.argv[0] = saved[1]
+    main = types.ModuleType("__mp_main__")
+    main.__dict__.update(temp.__dict__)
+    sys.modules["__main__"] = sys.modules["__mp_main__"] = main
 
 
 _install()

@@ -241,24 +241,13 @@ def _uncontained(line: dict, ws: Workspace, s: Schedule, key: bytes) -> str | No
     return contain.uncontained(raw, key)
 
 
-def _trusted(events: list[dict], schedule: Schedule) -> tuple[list[dict], int]:
-    """Unsealed events are believed only from spawned children (they start without the key)."""
-    main = next((e["pid"] for e in events if e["k"] == "proc" and e.get("method") == "main"
-                 and not e.get("unsealed")), None)
-    kept, dropped = [], 0
-    for e in events:
-        if e.get("unsealed") and (schedule.start_method != "spawn" or e.get("pid") == main):
-            dropped += 1
-        else:
-            kept.append(e)
-    return kept, dropped
-
-
 def _record(schedule: Schedule, ws: Workspace, result: dict, key: bytes,
             runner_killed: bool = False) -> RunRecord:
     data, _ = read_capped(ws.events(schedule.key), EVENTS_CAP)
     events, forged = decode_lines(data, key)
-    events, dropped = _trusted(events, schedule)
+    kept = [e for e in events if not e.get("unsealed")]  # every process of a run seals its lines
+    dropped = len(events) - len(kept)
+    events = kept
     procs: dict[int, int] = {}
     for e in events:
         e["proc"] = procs.setdefault(e.get("pid", 0), len(procs))
