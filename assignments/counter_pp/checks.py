@@ -67,6 +67,19 @@ def _has_main_guard(tree) -> bool:
     return False
 
 
+def _child_name_error(run) -> dict | None:
+    """A NameError in a child process (multiprocessing prints it on the child's stderr)."""
+    for e in run.exceptions:
+        if e.get("proc", 0) != 0 and e.get("type") == "NameError":
+            return e
+    for e in run.events:
+        if e["k"] == "out" and e.get("proc", 0) != 0 and e.get("stream") == "err":
+            for line in reversed(e.get("s", "").splitlines()):
+                if line.startswith("NameError: "):
+                    return {"type": "NameError", "msg": line[len("NameError: "):]}
+    return None
+
+
 def check_spawn_safe(obs):
     """Also correct under spawn (Windows/macOS): __main__ guard and picklable arguments."""
     for run in obs.runs:
@@ -79,6 +92,16 @@ def check_spawn_safe(obs):
                     expected=Msg("プロセスを作って start するコードを if __name__ == \"__main__\": の中に書く（子プロセスはファイルを読み込み直すため）",
                                  "put the code that creates and starts processes under if __name__ == \"__main__\": (each child re-imports your file)"),
                     observed=base.observed or base.summary, where=run_label(run))
+            child_exc = _child_name_error(run)
+            if child_exc is not None:
+                assert False, Failure(
+                    summary=Msg(f"spawn 方式では子プロセスで {child_exc['type']} になります: {child_exc.get('msg', '')}",
+                                f"under spawn, the child processes raise {child_exc['type']}: {child_exc.get('msg', '')}"),
+                    expected=Msg("子プロセスが使う名前はモジュールの最上位で定義するか、Process の引数で渡す"
+                                 "（子プロセスは if __name__ == \"__main__\": の中を実行しません）",
+                                 "define what the children use at the top of the module, or pass it as an argument "
+                                 "of the Process (a spawned child does not run the if __name__ == \"__main__\": block)"),
+                    observed=Msg.same(f"{child_exc['type']}: {child_exc.get('msg', '')}"), where=run_label(run))
             errors = run.output(stream="err") + "".join(
                 e["s"] for e in run.events if e["k"] == "out" and e.get("stream") == "err")
             if "pickle" in errors.lower() or "Can't get attribute" in errors:
