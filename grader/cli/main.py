@@ -179,8 +179,6 @@ def _write(path: str, data: bytes) -> None:
 
 def run(argv: list[str]) -> int:
     """The command's body; raises GraderInputError for what it cannot grade."""
-    from ..reports.terminal import pick_lang
-
     if argv[:1] == ["batch"]:
         return _batch(argv[1:])
     if argv[:1] == ["merge"]:
@@ -195,23 +193,28 @@ def run(argv: list[str]) -> int:
         return grade_remote(server, args.file, exercise=args.exercise, seed=args.seed, lang=args.lang,
                             no_color=args.no_color, course_key=args.course_key, junit=args.junit,
                             junit_flavor=args.junit_flavor, json_path=args.json, html=args.html, write=_write)
-    lang = pick_lang(args.lang)
-    if args.list:
-        sys.stdout.write(_list(lang))
-        return EXIT_PASS
-    if not local_grading_possible():
-        raise _needs_server(os.path.basename(args.file or "") or "counter_lck.py")
-    if args.doctor:
-        from ..runner.sandbox import doctor
-        sys.stdout.write(doctor(lang))
-        return EXIT_PASS
-    if not args.file:
-        raise GraderInputError(Msg("採点するファイルを指定してください（例: grade counter_lck.py）",
-                                   "give the file to grade (e.g. grade counter_lck.py)"))
-    # The engine's child starts now: its start-up overlaps reading the file and the course.
-    from ..runner.engine_process import EngineProcess
-    engine = EngineProcess()
+    engine = None
+    if args.file and not (args.list or args.doctor) and local_grading_possible():
+        # The engine's child starts first: its start-up overlaps reading the course, the file and
+        # the grader's own modules. It waits for its job; nothing runs if grading stops here.
+        from ..runner.engine_process import EngineProcess
+        engine = EngineProcess()
     try:
+        from ..reports.terminal import pick_lang
+
+        lang = pick_lang(args.lang)
+        if args.list:
+            sys.stdout.write(_list(lang))
+            return EXIT_PASS
+        if not local_grading_possible():
+            raise _needs_server(os.path.basename(args.file or "") or "counter_lck.py")
+        if args.doctor:
+            from ..runner.sandbox import doctor
+            sys.stdout.write(doctor(lang))
+            return EXIT_PASS
+        if not args.file:
+            raise GraderInputError(Msg("採点するファイルを指定してください（例: grade counter_lck.py）",
+                                       "give the file to grade (e.g. grade counter_lck.py)"))
         from ..exercises import catalog
         from ..grading import grade_submission
         from ..sources.infer import cannot_infer_message, infer_exercise
@@ -226,7 +229,8 @@ def run(argv: list[str]) -> int:
                 raise GraderInputError(cannot_infer_message(args.file, sorted(catalog.exercises())))
             exercise = catalog.get(found)
     except BaseException:
-        engine.discard()
+        if engine is not None:
+            engine.discard()
         raise
     result = grade_submission(submission, exercise, args.seed, jobs=args.jobs,
                               explicit_exercise=bool(args.exercise), engine=engine)
@@ -274,11 +278,10 @@ def _early_lang(argv: list[str]) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Console entry point (``grade``)."""
     argv = sys.argv[1:] if argv is None else argv
-    lang = _early_lang(argv)
     try:
         code = run(argv)
     except GraderInputError as exc:
-        sys.stderr.write(f"grade: {exc.msg(lang)}\n")
+        sys.stderr.write(f"grade: {exc.msg(_early_lang(argv))}\n")
         code = EXIT_CANNOT
     except KeyboardInterrupt:
         sys.stderr.write("grade: interrupted\n")

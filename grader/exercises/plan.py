@@ -4,8 +4,12 @@ Pure and deterministic: the same exercise and seed always give the same plan.
 """
 from __future__ import annotations
 
-import hashlib
 import random
+
+try:  # blake2 alone: hashlib would load OpenSSL before the engine's child gets its job
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - a Python built without it
+    from hashlib import blake2b
 
 from ..verdicts.observation import Schedule
 from .catalog import Exercise
@@ -14,7 +18,7 @@ from .catalog import Exercise
 def derive_seed(base: int, *parts: object) -> int:
     """A stable 31-bit seed from the base seed and a path of names (no use of ``hash()``)."""
     text = ":".join(str(p) for p in (base, *parts))
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") & 0x7FFFFFFF
+    return int.from_bytes(blake2b(text.encode(), digest_size=4).digest(), "big") & 0x7FFFFFFF
 
 
 def schedules(exercise: Exercise, base_seed: int) -> list[Schedule]:

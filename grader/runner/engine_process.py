@@ -42,8 +42,14 @@ class EngineProcess:
 
     def __init__(self) -> None:
         self.workspace = Workspace.new()
+        self._job: dict | None = None
+        self._sent: list[dict] = []   # what was sent after the job, before the child was ready
+        self._restarted = False
+        self._start()
+
+    def _start(self) -> None:
         root = self.workspace.root
-        self.confinement = sandbox.confine(root, _EARLY_PROCESS_CAP)
+        self.confinement = sandbox.confine(root, _EARLY_PROCESS_CAP, with_policy=False)
         self.err_path = root / "log" / "engine.err"
         self.deadline = float("inf")
         self.timed_out = False
@@ -64,18 +70,25 @@ class EngineProcess:
 
     def begin(self, job: dict, limit: float) -> None:
         """Hand the child its job; ``limit`` seconds of wall time from now cover everything."""
+        self._job = job
+        self._contain(job)
+        self.deadline = time.monotonic() + limit
+        self.send(job, keep=False)
+
+    def _contain(self, job: dict) -> None:
         job["reap"] = self.confinement.needs_reaper
-        job["contain"] = self.confinement.policy
+        # Built now, while the child is starting: it reads the course's folders (and YAML).
+        job["contain"] = sandbox.run_policy(self.workspace.root)
         cap = int(job["limits"]["processes"])
         if self.confinement.cgroup is not None and cap != _EARLY_PROCESS_CAP:
             try:
                 (self.confinement.cgroup / "pids.max").write_text(str(cap))
             except OSError:
                 pass
-        self.deadline = time.monotonic() + limit
-        self.send(job)
 
-    def send(self, obj: dict) -> bool:
+    def send(self, obj: dict, keep: bool = True) -> bool:
+        if keep and self.ready is None:
+            self._sent.append(obj)
         try:
             self.proc.stdin.write(json.dumps(obj).encode() + b"\n")
             self.proc.stdin.flush()
@@ -83,10 +96,26 @@ class EngineProcess:
         except (BrokenPipeError, OSError):
             return False
 
+    def _restart(self) -> None:
+        self._restarted = True
+        self._stop()
+        sandbox.redetect()
+        self._start()
+        if self._job is not None:
+            self._contain(self._job)
+            self.send(self._job, keep=False)
+            for obj in self._sent:
+                self.send(obj, keep=False)
+
     def read(self) -> dict | None:
         """The child's next line; None when it has gone (or the deadline passed)."""
         while True:
             line = self._line()
+            if line is None and self.ready is None and not self._restarted:
+                # The child died before it was ready: the sandbox this machine had when probed
+                # last may be gone (user namespaces turned off, say). Probe again, start again.
+                self._restart()
+                continue
             if line is None or "ready" not in line:
                 return line
             self.ready = time.monotonic()
@@ -116,20 +145,24 @@ class EngineProcess:
         and its exit status. The scratch tree stays until ``remove``."""
         if not self._closed:
             self._closed = True
-            try:
-                self.proc.stdin.close()
-            except OSError:
-                pass
-            try:
-                self.proc.wait(timeout=max(0.1, min(5.0, self.deadline - time.monotonic())))
-            except subprocess.TimeoutExpired:
-                self.timed_out = True
-            finally:
-                _kill_group(self.proc.pid)  # nothing of the run may outlive it
-                self.confinement.kill_all()
-                self.proc.wait()
+            self._stop(wait=max(0.1, min(5.0, self.deadline - time.monotonic())))
         err, _ = read_capped(self.err_path, 1 << 20)
         return err.decode("utf-8", "replace")[-4000:], self.proc.returncode
+
+    def _stop(self, wait: float = 0.0) -> None:
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            if wait:
+                self.proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            self.timed_out = True
+        finally:
+            _kill_group(self.proc.pid)  # nothing of the run may outlive it
+            self.confinement.kill_all()
+            self.proc.wait()
 
     def discard(self) -> None:
         """Stop the child and remove its scratch tree (also when it was never given a job)."""

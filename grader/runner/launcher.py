@@ -21,7 +21,6 @@ from ..engine.events import EXIT_INTERNAL, decode_lines
 from ..exercises.catalog import Exercise, course, data_file
 from ..exercises.plan import data_variant
 from ..explore.directed import directions_for
-from ..verdicts.analysis import simplest_loss
 from ..verdicts.observation import RunRecord, Schedule
 from .engine_process import EngineProcess
 from .workspace import Workspace, read_capped
@@ -94,6 +93,7 @@ def _execute(engine: EngineProcess, exercise: Exercise, source: str, filename: s
         # then fill the other core meanwhile. The order changes no run, only when it starts.
         order = sorted(batch, key=lambda s: s.start_method != "spawn")
         engine.send({"schedules": [_spec(s, ws) for s in order]})
+        explorer.warm()
         finished: list[RunRecord] = []
         stopped = gone = False
         while True:
@@ -159,7 +159,14 @@ class _Explorer:
         self.tried: set = set()
         self.queue: list[tuple[Schedule, object]] = []
 
+    @staticmethod
+    def warm() -> None:
+        """Import what planning needs while the first runs go: before them, the child would wait."""
+        from ..verdicts import analysis  # noqa: F401
+
     def next_batch(self, finished: list[RunRecord]) -> list[Schedule]:
+        from ..verdicts.analysis import simplest_loss
+
         for run in sorted(finished, key=lambda r: (r.schedule.base_seed, r.schedule.index)):
             s = run.schedule
             group = (s.base_seed, s.group)

@@ -22,13 +22,13 @@ inside the sandbox was refused.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -82,14 +82,75 @@ if libc.unshare(0x20000) == 0 and libc.mount(None, b'/', None, 16384 | (1 << 18)
 """
 
 
+PROBE_TTL = 600.0
+"""Seconds a probe's outcome is reused by later gradings of this user on this machine: each probe
+starts an interpreter in the sandbox, a tenth of grading one file. ``grade --doctor`` always
+probes afresh, and so does a grading whose engine could not start."""
+_fresh_probes = False
+
+
 def _probe(cmd: list[str]) -> tuple[bool, str, str]:
+    key = _probe_key(cmd)
+    if not _fresh_probes:
+        hit = _probe_cache().get(key)
+        if hit is not None and time.time() - hit[0] < PROBE_TTL:
+            return hit[1], hit[2], hit[3]
     try:
         p = subprocess.run(cmd, capture_output=True, timeout=10, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return False, str(exc), ""
     ok = p.returncode == 0 and b"sandbox-ok" in p.stdout
-    return ok, (p.stderr.decode(errors="replace").strip().splitlines() or [""])[-1][:160], p.stdout.decode(
+    outcome = ok, (p.stderr.decode(errors="replace").strip().splitlines() or [""])[-1][:160], p.stdout.decode(
         errors="replace")
+    _remember_probe(key, outcome)
+    return outcome
+
+
+def _probe_key(cmd: list[str]) -> str:
+    """The probe, and what its outcome depends on: who asks, the kernel, the programs involved."""
+    stamps = []
+    for exe in (cmd[0], sys.executable):
+        try:
+            st = os.stat(exe)
+            stamps.append(f"{exe}:{st.st_mtime_ns}:{st.st_size}")
+        except OSError:
+            stamps.append(exe)
+    return "|".join([str(os.geteuid()), os.uname().release, *stamps, *cmd[1:]])
+
+
+def _probe_file() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "concurrency-grader" / "sandbox-probes.json"
+
+
+def _probe_cache() -> dict:
+    try:
+        with open(_probe_file(), encoding="utf-8") as f:
+            data = json.load(f)
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _remember_probe(key: str, outcome: tuple[bool, str, str]) -> None:
+    cache = {k: v for k, v in _probe_cache().items() if time.time() - v[0] < PROBE_TTL}
+    cache[key] = [time.time(), *outcome]
+    path = _probe_file()
+    try:  # best effort: a read-only home only costs the next grading its probe
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(cache), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def redetect() -> "Protections":
+    """Probe again, ignoring what earlier gradings found (their machine may have changed since)."""
+    global _fresh_probes
+    _fresh_probes = True
+    detect.cache_clear()
+    return detect()
 
 
 def _pids_cgroup_root() -> Path | None:
@@ -291,8 +352,12 @@ def _sweep(root: Path) -> None:
             pass
 
 
-def confine(work: Path, max_processes: int) -> Confinement:
-    """How to start a child confined to ``work`` with at most ``max_processes`` processes."""
+def confine(work: Path, max_processes: int, with_policy: bool = True) -> Confinement:
+    """How to start a child confined to ``work`` with at most ``max_processes`` processes.
+
+    ``with_policy=False`` leaves out what each run applies to itself (``run_policy`` makes it): the
+    child can then start before it is built, which is what the grader does to save time.
+    """
     prot = detect()
     prefix: list[str] = []
     if prot.namespace == "bwrap":
@@ -302,7 +367,7 @@ def confine(work: Path, max_processes: int) -> Confinement:
     cgroup = None
     if prot.cgroup is not None:
         _sweep(prot.cgroup)
-        cgroup = prot.cgroup / f"grader-{uuid.uuid4().hex[:12]}"
+        cgroup = prot.cgroup / f"grader-{os.urandom(6).hex()}"
         try:
             cgroup.mkdir()
             (cgroup / "pids.max").write_text(str(max_processes))
@@ -310,11 +375,16 @@ def confine(work: Path, max_processes: int) -> Confinement:
             prefix = ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(cgroup / "cgroup.procs")] + prefix
         except OSError:
             cgroup = None
-    contained = None
-    if os.environ.get("GRADER_SANDBOX") != "off":
-        contained = policy.build(work, prot.landlock, prot.mounts, private_tmp=prot.namespace == "bwrap",
-                                 filtered=prot.seccomp)
-    return Confinement(prefix, cgroup, prot.namespace, contained)
+    return Confinement(prefix, cgroup, prot.namespace, run_policy(work) if with_policy else None)
+
+
+def run_policy(work: Path) -> dict | None:
+    """What each run in the scratch tree ``work`` applies to itself (``engine.contain``)."""
+    if os.environ.get("GRADER_SANDBOX") == "off":
+        return None
+    prot = detect()
+    return policy.build(work, prot.landlock, prot.mounts, private_tmp=prot.namespace == "bwrap",
+                        filtered=prot.seccomp)
 
 
 def _bwrap_profile(work: Path) -> list[str]:
@@ -475,7 +545,7 @@ _CONCERNS_JA = {"files": "ファイル", "network": "ネットワーク", "proce
 def doctor(lang: str = "en") -> str:
     """The protections of this machine, one line per layer; then what a probe inside the sandbox
     was refused, one line per concern (files, network, processes, signals)."""
-    prot = detect()
+    prot = redetect()
     ja = lang == "ja"
     lines = ["この環境で有効な保護:" if ja else "Protections on this machine:"]
     for layer in prot.layers:
