@@ -47,10 +47,7 @@ from __future__ import annotations
 
 import json
 
-try:  # the blake2 module alone: hashlib would load OpenSSL, a tenth of the engine child's start-up
-    from _blake2 import blake2b
-except ImportError:  # pragma: no cover - a Python built without it
-    from hashlib import blake2b
+from .hashing import blake2b
 
 KINDS = frozenset(
     "proc spawn begin end join joined new acq rel block sleep read write call ret out enum "

@@ -11,12 +11,10 @@ from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 
-import yaml
-
 from ..model import GraderInputError, Msg
+from .yamlfile import read_yaml
 
 _PACKAGE = Path(__file__).resolve().parent.parent
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml where PyYAML has it: 10x faster
 
 
 def course_root() -> Path:
@@ -97,8 +95,7 @@ def _course_at(root: Path) -> Course:
     path = root / "assignments" / "course.yaml"
     raw: dict = {}
     if path.exists():
-        with open(path, encoding="utf-8") as f:
-            raw = yaml.load(f, Loader=_Loader) or {}
+        raw = read_yaml(path) or {}
     return Course(title=Msg.from_yaml(raw.get("title", "")), language=str(raw.get("language", "ja")),
                   data=_data_spec(raw.get("data") or {}), root=root)
 
@@ -214,8 +211,7 @@ def _check(raw: dict) -> CheckSpec:
 
 def load_exercise(folder: Path) -> Exercise:
     """Read one exercise folder."""
-    with open(folder / "assignment.yaml", encoding="utf-8") as f:
-        raw = yaml.load(f, Loader=_Loader)
+    raw = read_yaml(folder / "assignment.yaml")
     limits = dict(DEFAULT_LIMITS)
     limits.update(raw.get("limits") or {})
     explore = raw.get("explore") or {}

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import random
 
-try:  # blake2 alone: hashlib would load OpenSSL before the engine's child gets its job
-    from _blake2 import blake2b
-except ImportError:  # pragma: no cover - a Python built without it
-    from hashlib import blake2b
+from ..engine.hashing import blake2b
 
 from ..verdicts.observation import Schedule
 from .catalog import Exercise

@@ -320,6 +320,7 @@ class Confinement:
         if self.cgroup is None:
             return
         end = time.monotonic() + 3.0
+        pause = 0.001  # killed processes are gone within a millisecond or two, a fork bomb's later
         while True:
             try:
                 pids = [int(p) for p in (self.cgroup / "cgroup.procs").read_text().split()]
@@ -338,7 +339,8 @@ class Confinement:
             except OSError:
                 if time.monotonic() > end:
                     return
-                time.sleep(0.01)
+                time.sleep(pause)
+                pause = min(0.02, pause * 2)
 
 
 def _sweep(root: Path) -> None:
