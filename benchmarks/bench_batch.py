@@ -12,11 +12,15 @@ submission no slower than one ``grade``.
 
 ``--hostile-heavy``: every counter_lck submission is hostile (the rest as usual). ``--phases N``
 also grades N of the class's files in this process and says where a grading's time goes.
+``--keep DIR`` keeps the batch's outputs; ``--same-as DIR`` then says whether this run's outputs
+are byte-identical to those (another build, the same seed), timestamps and times aside.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import random
+import re
 import shutil
 import statistics
 import subprocess
@@ -41,9 +45,13 @@ def pool(exercise: str) -> list[Path]:
     return files + [ROOT / "reference" / f"{exercise}.py"] * 4  # correct ones are common
 
 
-def make_class(root: Path, students: int, seed: int, hostile_heavy: bool = False) -> dict[str, int]:
+def make_class(root: Path, students: int, seed: int, hostile_heavy: bool = False
+               ) -> tuple[dict[str, int], dict[str, str]]:
+    """Write the class under ``root``; returns the counts and the kind of each hostile file
+    (by its path relative to ``root``)."""
     rng = random.Random(seed)
     counts = {"files": 0, "hostile": 0, "missing": 0}
+    kinds: dict[str, str] = {}
     pools = {ex: pool(ex) for ex in EXERCISES}
     for n in range(students):
         folder = root / f"s22{n:05d}"
@@ -54,14 +62,16 @@ def make_class(root: Path, students: int, seed: int, hostile_heavy: bool = False
                 counts["missing"] += 1
                 continue
             if roll < 0.06 or (hostile_heavy and ex == "counter_lck"):
-                data = HOSTILE[rng.choice(sorted(HOSTILE))].encode()
+                kind = rng.choice(sorted(HOSTILE))
+                data = HOSTILE[kind].encode()
+                kinds[f"{folder.name}/{ex}.py"] = kind
                 counts["hostile"] += 1
             else:
                 data = rng.choice(pools[ex]).read_bytes()  # some are CP932, as students' files are
             # A comment makes each file unique, as students' files are (no cache sharing).
             (folder / f"{ex}.py").write_bytes(data + f"\n# {folder.name}\n".encode())
             counts["files"] += 1
-    return counts
+    return counts, kinds
 
 
 def grade_cmd() -> list[str]:
@@ -92,6 +102,51 @@ def run_batch(src: Path, out: Path, jobs: int) -> float:
         print(p.stderr[-2000:], file=sys.stderr)
         raise SystemExit(f"grade batch failed with status {p.returncode}")
     return wall
+
+
+def per_kind(out: Path, kinds: dict[str, str]) -> None:
+    """How long the batch's workers spent on each kind of submission (from its ``batch.json``)."""
+    state = json.loads((out / "batch.json").read_text(encoding="utf-8"))
+    spent: dict[str, list[float]] = {}
+    for g in state["graded"]:
+        kind = kinds.get(g["item"]["relpath"], "ordinary")
+        spent.setdefault(kind, []).append(g["result"]["seconds"])
+    print("grading time per submission inside the batch (median, as its workers measured):")
+    for kind in ["ordinary", *sorted(set(spent) - {"ordinary"})]:
+        if kind in spent:
+            values = spent[kind]
+            print(f"  {kind:<9} {1000 * statistics.median(values):7.0f} ms  "
+                  f"(max {1000 * max(values):.0f} ms, {len(values)} files)")
+
+
+_VOLATILE = re.compile(rb'("(?:seconds|timestamp|execution_time|time)": )("[^"]*"|[0-9.e+-]+)'
+                       rb'|((?:time|timestamp)=")[^"]*"')
+
+
+# Each run builds its class in a scratch folder of its own name.
+_SCRATCH = re.compile(re.escape(tempfile.gettempdir().encode()) + rb"/tmp[A-Za-z0-9_]+")
+
+
+def _masked(data: bytes) -> bytes:
+    data = _SCRATCH.sub(b"<scratch>", data)
+    return _VOLATILE.sub(lambda m: (m.group(1) or m.group(3)) + b"_", data)
+
+
+def same_as(out: Path, other: Path) -> None:
+    """Whether every output file under ``out`` equals the one under ``other``, times aside."""
+    mine = {p.relative_to(out) for p in out.rglob("*") if p.is_file() and ".cache" not in p.parts
+            and ".work" not in p.parts}
+    theirs = {p.relative_to(other) for p in other.rglob("*") if p.is_file() and ".cache" not in p.parts
+              and ".work" not in p.parts}
+    differ = sorted(str(p) for p in mine & theirs
+                    if _masked((out / p).read_bytes()) != _masked((other / p).read_bytes()))
+    only = sorted(str(p) for p in mine ^ theirs)
+    if not differ and not only:
+        print(f"outputs: {len(mine)} files byte-identical to {other} (timestamps and times aside)")
+    else:
+        print(f"outputs: {len(differ)} of {len(mine & theirs)} files differ from {other}"
+              + (f", {len(only)} in only one of the two" if only else "") + ": "
+              + ", ".join((differ + only)[:8]) + (" …" if len(differ) + len(only) > 8 else ""))
 
 
 def phases(src: Path, n: int, seed: int) -> None:
@@ -175,14 +230,18 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5, help="timed runs of one grade, before and after the batch")
     ap.add_argument("--hostile-heavy", action="store_true", help="every counter_lck submission is hostile")
     ap.add_argument("--phases", type=int, default=0, metavar="N", help="also time the phases of N gradings")
+    ap.add_argument("--keep", type=Path, metavar="DIR", help="keep the batch's outputs in DIR")
+    ap.add_argument("--same-as", type=Path, metavar="DIR",
+                    help="compare the outputs with those kept in DIR by an earlier run (same seed)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "class"
-        counts = make_class(src, args.students, args.seed, args.hostile_heavy)
+        counts, kinds = make_class(src, args.students, args.seed, args.hostile_heavy)
         print(f"class: {args.students} students × {len(EXERCISES)} exercises = {counts['files']} files "
               f"({counts['hostile']} hostile, {counts['missing']} not handed in)")
         before = one_grade(args.repeat)
-        wall = run_batch(src, Path(tmp) / "out", args.jobs)
+        out = Path(tmp) / "out"
+        wall = run_batch(src, out, args.jobs)
         after = one_grade(args.repeat)
         single = statistics.median(before + after)
         pace = wall / counts["files"]
@@ -191,6 +250,12 @@ def main() -> None:
               f"(min {1000 * min(before + after):.0f}, max {1000 * max(before + after):.0f}, {2 * args.repeat} runs)")
         print(f"per submission / one grade: {pace / single:.2f} (target: at most 1)")
         print(f"at this pace 200 × 4 takes {pace * 800:.0f} s (target: at most 180 s on 2 cores)")
+        per_kind(out, kinds)
+        if args.keep:
+            shutil.rmtree(args.keep, ignore_errors=True)
+            shutil.copytree(out, args.keep, ignore=shutil.ignore_patterns(".cache", ".work"))
+        if args.same_as:
+            same_as(out, args.same_as)
         if args.phases:
             phases(src, args.phases, args.seed)
 

@@ -14,6 +14,17 @@ from typing import Callable, Iterable, Iterator
 from ..model import GraderInputError, Msg
 
 
+def _init_worker() -> None:
+    """In each local worker: the grader imported once, and the next grading's engine child
+    started while the last one's result travels back (``grader.runner.spare``)."""
+    from .. import grading  # noqa: F401
+    from ..exercises import catalog
+    from ..runner import spare
+
+    catalog.exercises()
+    spare.install()
+
+
 class LocalExecutor:
     """``jobs`` submissions at a time on this machine."""
 
@@ -23,7 +34,8 @@ class LocalExecutor:
     def run(self, fn: Callable[[dict], dict], payloads: Iterable[dict]) -> Iterator[tuple[dict, dict]]:
         payloads = list(payloads)
         # spawn: the grader may hold threads (a progress bar); forking them is unsafe.
-        pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=multiprocessing.get_context("spawn"))
+        pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_init_worker)
         pending = {}
         todo = iter(payloads)
         try:

@@ -375,6 +375,7 @@ def activate(scheduler, recorder, options: dict) -> None:
     """Give this process its scheduler and recorder; the running thread becomes MainThread."""
     global IDENT0
     state.S, state.R = scheduler, recorder
+    _forks[:] = [0, ""]
     config.clear()
     config.update(options)
     # Idents vary with the seed (a hard-coded "<Thread(Thread-1, started 1001)>" fails) yet repeat.
@@ -392,14 +393,24 @@ def activate(scheduler, recorder, options: dict) -> None:
 
 # -- multiprocessing ------------------------------------------------------------------------------
 
+_forks = [0, ""]  # children forked by this process so far; this process's place in the run's tree
+
+
 def _before_fork() -> None:
     if state.R is not None:
         state.R.flush()
+    _forks[0] += 1
 
 
 def _after_fork_in_child() -> None:
     if state.S is not None:
         state.S.after_fork_in_child()
+        # random reseeds itself from the OS in a forked child: give it a stream of its own that is
+        # the same from run to run (the n-th child of this process, on this seed).
+        _forks[:] = [0, f"{_forks[1]}.{_forks[0]}"]
+        random = sys.modules.get("random")
+        if random is not None:
+            random.seed(f"{config.get('seed', 0)}:fork{_forks[1]}")
     if state.R is not None:
         state.R.after_fork()
         record("proc", ppid=_os.getppid(), method="fork")

@@ -23,6 +23,7 @@ from ..exercises.plan import data_variant
 from ..explore.directed import directions_for
 from ..verdicts.observation import RunRecord, Schedule
 from .engine_process import EngineProcess
+from .stable import Stabilizer
 from .workspace import Workspace, read_capped
 
 EVENTS_CAP = 64 << 20
@@ -258,6 +259,8 @@ def _record(schedule: Schedule, ws: Workspace, result: dict, key: bytes,
     procs: dict[int, int] = {}
     for e in events:
         e["proc"] = procs.setdefault(e.get("pid", 0), len(procs))
+    stable = Stabilizer(str(ws.root))
+    stable.events(events)
     raw, cut = read_capped(ws.raw(schedule.key), RAW_CAP)
     lines = ws.variants[(schedule.variant, schedule.base_seed)]
     return RunRecord(
@@ -268,7 +271,7 @@ def _record(schedule: Schedule, ws: Workspace, result: dict, key: bytes,
         signal=result["signal"],
         timed_out=bool(result["timed_out"]),
         wall_seconds=float(result["wall"]),
-        raw_output=raw.decode("utf-8", "replace"),
+        raw_output=stable.text(raw.decode("utf-8", "replace")),
         output_truncated=cut,
         runner_killed=runner_killed,
         tampered=forged + dropped,

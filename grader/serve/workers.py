@@ -76,42 +76,16 @@ def result_key(content: bytes, exercise: str, seed: int, name: str, path: str, e
 
 # ----------------------------------------------------------------------- the worker process
 
-_spare = None  # this worker's engine child, started while idle
-
-
-def _start_spare() -> None:
-    global _spare
-    if _spare is None:
-        from ..runner.engine_process import EngineProcess
-        try:
-            _spare = EngineProcess()
-        except Exception:  # no spare: the next grading starts its own, as the CLI does
-            _spare = None
-
-
-def _discard_spare() -> None:
-    global _spare
-    spare, _spare = _spare, None
-    if spare is not None:
-        try:
-            spare.discard()
-        except Exception:
-            pass
-
-
 def _init_worker() -> None:
     """In each worker: the grader imported and the course read once, Ctrl-C left to the server
     (it shuts the pool down in order), the engine's spare child started."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from multiprocessing.util import Finalize
-
     from .. import grading  # noqa: F401  (imported once, not per submission)
     from ..batch import store  # noqa: F401
     from ..exercises import catalog
+    from ..runner import spare
     catalog.exercises()
-    # Runs when the pool shuts the worker down: the spare's processes and scratch tree go too.
-    Finalize(None, _discard_spare, exitpriority=10)
-    _start_spare()
+    spare.install()
 
 
 def _warm(_: int) -> int:
@@ -125,16 +99,13 @@ def grade_job(job: dict) -> dict:
     """Grade one submission in a worker: ``{"result": ..., "seconds": ...}`` (the result as
     ``grader.batch.store.result_to_dict`` writes it), or ``{"error": ...}`` for the grader's own
     fault. Never raises."""
-    global _spare
     from ..batch.store import result_to_dict
     from ..exercises import catalog
     from ..grading import grade_submission
+    from ..runner import spare
 
     t0 = time.perf_counter()
-    engine, _spare = _spare, None
-    if engine is not None and engine.proc.poll() is not None:  # it died while waiting: start afresh
-        engine.discard()
-        engine = None
+    engine = spare.take()
     try:
         exercise = catalog.get(job["exercise"])
         result = grade_submission(job["submission"], exercise, job["seed"],
@@ -147,7 +118,7 @@ def grade_job(job: dict) -> dict:
             except Exception:
                 pass
         out = {"error": f"{type(exc).__name__}: {exc}", "seconds": time.perf_counter() - t0}
-    _start_spare()  # for the next one, while this answer travels back
+    spare.fill()  # for the next one, while this answer travels back
     return out
 
 

@@ -28,9 +28,17 @@ NOTEBOOK = json.dumps({
 })
 
 
-def grade(*args, cwd=None):
+def grade(*args, cwd=None, env=None):
     cmd = [str(GRADE)] if GRADE.exists() else [sys.executable, "-m", "grader"]
-    return subprocess.run([*cmd, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=280)
+    return subprocess.run([*cmd, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=280,
+                          env=env)
+
+
+def scratch_env(tmp_path: Path) -> tuple[dict, Path]:
+    """An environment whose temporary folder is ``tmp_path/tmp``: what a batch leaves there shows."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    return {**os.environ, "TMPDIR": str(tmp)}, tmp
 
 
 def read_csv(path: Path) -> list[list[str]]:
@@ -176,7 +184,10 @@ def test_folder_per_student_and_dask_executor_agree(tmp_path):
         (src / key).mkdir(parents=True)
         (src / key / "counter_lck.py").write_text(text, encoding="utf-8")
     local = tmp_path / "local"
-    assert grade("batch", src, "--out", local, "--lang", "en").returncode == 0
+    env, tmp = scratch_env(tmp_path)
+    assert grade("batch", src, "--out", local, "--lang", "en", "--jobs", "2", env=env).returncode == 0
+    # Each local worker keeps the next grading's engine started; none outlives the batch.
+    assert not list(tmp.glob("grader-*")), "the batch left scratch trees behind"
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         dask_out = tmp_path / "dask"
         p = grade("batch", src, "--out", dask_out, "--lang", "en", "--executor", "dask",
@@ -201,15 +212,17 @@ def test_ctrl_c_keeps_what_is_done(tmp_path):
         (src / f"s22{n:05d}").mkdir(parents=True)
         (src / f"s22{n:05d}" / "counter_lck.py").write_text(CORRECT + f"\n# {n}\n", encoding="utf-8")
     out = tmp_path / "out"
+    env, tmp = scratch_env(tmp_path)
     cmd = [str(GRADE)] if GRADE.exists() else [sys.executable, "-m", "grader"]
     proc = subprocess.Popen([*cmd, "batch", str(src), "--out", str(out), "--jobs", "1", "--lang", "en"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list((out / ".cache").glob("*.json"))) < 2:
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
+    assert not list(tmp.glob("grader-*")), "an interrupted batch left scratch trees (a spare engine's?)"
     p = grade("batch", src, "--out", out, "--lang", "en")
     fresh, cached = map(int, re.search(r"(\d+) graded, (\d+) from cache", p.stderr).groups())
     assert p.returncode == 0 and cached >= 2 and fresh + cached == 8

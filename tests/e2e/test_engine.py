@@ -216,6 +216,39 @@ def test_same_file_and_seed_give_byte_identical_json(tmp_path):
     assert json.loads(outs[0])["tests"][1]["status"] == "failed"
 
 
+FORKED_RANDOM = """import random
+from multiprocessing import Pipe, Process
+
+def child(conn):
+    conn.send(random.randint(1, 10 ** 9))
+
+if __name__ == "__main__":
+    print("main", child)
+    a, b = Pipe()
+    for _ in range(3):
+        p = Process(target=child, args=(b,))
+        p.start()
+        print("from a child:", a.recv())
+        p.join()
+"""
+
+
+@pytest.mark.parametrize("source,exercise", [
+    (FORKED_RANDOM, "counter_pp"), ("print(object())\nwhile True: pass\n", "counter_lck")],
+    ids=["forked_children_draw_random_numbers", "a_hang_and_an_address"])
+def test_what_the_machine_varies_reads_the_same_in_every_grading(tmp_path, source, exercise):
+    # A forked child's random reseeds from the OS; addresses, the scratch folder and the OS
+    # thread ids of a hang's stack dump change with every process: none may reach the report.
+    first, second = (grade(tmp_path, source, exercise) for _ in range(2))
+    assert first.output == second.output and "0x7f0000001000" in first.output
+    assert [c.failure for c in first.checks] == [c.failure for c in second.checks]
+    if "recv" in source:
+        drawn = re.findall(r"from a child: (\d+)", first.output)
+        assert len(set(drawn)) == 3, first.output  # each child its own stream, yet the same each time
+    else:
+        assert "grader-" not in first.output and 'File "counter_lck.py", line 2' in first.output
+
+
 def test_threads_see_only_the_students_threads(tmp_path):
     source = HEAD + '''
 def worker():

@@ -1,0 +1,36 @@
+"""What differs between two runs for reasons not the program's is made the same (pure)."""
+from grader.runner.stable import Stabilizer
+
+ROOT = "/tmp/grader-ab12cd"
+
+
+def test_addresses_get_stand_ins_in_order_and_keep_identity():
+    s = Stabilizer(ROOT)
+    a = s.text("<function f at 0x7f1a4f2d2ac0> <function g at 0x7f1a4f2d2b40>")
+    b = s.text("again <function f at 0x7F1A4F2D2AC0>")
+    assert a == "<function f at 0x7f0000001000> <function g at 0x7f0000001040>"
+    assert b == "again <function f at 0x7f0000001000>"
+    # Two runs that saw different addresses read the same.
+    assert Stabilizer(ROOT).text("at 0x55d0c0ffee00") == Stabilizer("/tmp/grader-zz").text("at 0x7fffdeadbeef")
+
+
+def test_short_hex_numbers_are_the_programs_own():
+    assert Stabilizer(ROOT).text("flags 0xff and 0x1234") == "flags 0xff and 0x1234"
+
+
+def test_the_run_folder_disappears_from_paths_and_a_hang_dump_reads_the_same():
+    dump = (f'Current thread 0x00007f096d871b80 (most recent call first):\n'
+            f'  File "{ROOT}/work/1/course/counter_lck.py", line 3 in <module>\n')
+    other = dump.replace("0x00007f096d871b80", "0x00007f3918c23b80")
+    assert Stabilizer(ROOT).text(dump) == Stabilizer(ROOT).text(other)
+    assert 'File "counter_lck.py", line 3' in Stabilizer(ROOT).text(dump)
+    assert Stabilizer(ROOT).text(f"{ROOT}/log/engine.err") == "<scratch>/log/engine.err"
+    assert Stabilizer(ROOT).text(f"{ROOT}x/other") == f"{ROOT}x/other"  # another folder is left alone
+
+
+def test_events_are_rewritten_in_place_only_in_the_programs_words():
+    events = [{"k": "out", "s": "<object at 0x7f00aa00bb00>\n"}, {"k": "exc", "msg": "x at 0x7f00aa00bb00"},
+              {"k": "read", "val": "<Foo at 0x7f00cc00dd00>", "obj": 140234}, {"k": "write", "val": 3}]
+    Stabilizer(ROOT).events(events)
+    assert events[0]["s"] == "<object at 0x7f0000001000>\n" and events[1]["msg"] == "x at 0x7f0000001000"
+    assert events[2] == {"k": "read", "val": "<Foo at 0x7f0000001040>", "obj": 140234} and events[3]["val"] == 3
