@@ -115,14 +115,14 @@ def _run_batch(job: dict, schedules: list[dict], codes: dict, bootstrap) -> bool
             now = real.monotonic()
             for cpid, (spec, started, killed) in list(running.items()):
                 if not killed and now - started > wall:
-                    _kill(cpid, dump=True)
+                    _kill(cpid, dump=spec["raw"])
                     running[cpid] = (spec, started, True)
             _wait_any(running, wall)
             continue
         if pid not in running:
             continue
         spec, started, killed = running.pop(pid)
-        _kill(pid, dump=False)  # whatever the run left behind in its process group
+        _kill(pid, dump=None)  # whatever the run left behind in its process group
         if job.get("reap"):
             reaper.kill_adopted(running)  # and what escaped it with setsid (no cgroup/namespace here)
         flooded = _size(spec["raw"]) >= job["limits"]["file_bytes"] // 2
@@ -168,14 +168,34 @@ def _size(path: str) -> int:
         return 0
 
 
-def _kill(pgid: int, dump: bool) -> None:
+def _kill(pgid: int, dump: str | None) -> None:
+    """Kill the run's process group; with ``dump`` (its output file), first let faulthandler
+    print every thread's stack there: where it hung."""
     try:
-        if dump:  # faulthandler in the run prints every thread's stack: where it hung
+        if dump:
+            before = _size(dump)
             os.kill(pgid, signal.SIGUSR1)
-            real.sleep(0.05)
+            _wait_for_dump(dump, before)
         os.killpg(pgid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def _wait_for_dump(path: str, before: int) -> None:
+    """Until the dump has been written (the file grew, then stayed still a moment), at most 1 s:
+    on a loaded machine the handler may run late, and a program may have taken SIGUSR1 for itself."""
+    end = real.monotonic() + 1.0
+    size, still = before, 0
+    while real.monotonic() < end:
+        real.sleep(0.005)
+        now = _size(path)
+        if now > before and now == size:
+            still += 1
+            if still >= 2:
+                return
+        else:
+            still = 0
+        size = now
 
 
 if __name__ == "__main__":

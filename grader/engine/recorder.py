@@ -29,6 +29,7 @@ class Recorder:
 
     def after_fork(self) -> None:
         self.pid = real.getpid()
+        self.forked_at = self.n  # the parent's last event before the fork: where this process began
         self.n = 0
         self.pending = None
         self.buffer, self.buffered = [], 0  # the parent flushed before forking

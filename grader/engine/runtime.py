@@ -403,17 +403,19 @@ def _before_fork() -> None:
 
 
 def _after_fork_in_child() -> None:
+    nth = _forks[0]  # this child is its parent's nth fork
     if state.S is not None:
         state.S.after_fork_in_child()
         # random reseeds itself from the OS in a forked child: give it a stream of its own that is
         # the same from run to run (the n-th child of this process, on this seed).
-        _forks[:] = [0, f"{_forks[1]}.{_forks[0]}"]
+        _forks[:] = [0, f"{_forks[1]}.{nth}"]
         random = sys.modules.get("random")
         if random is not None:
             random.seed(f"{config.get('seed', 0)}:fork{_forks[1]}")
     if state.R is not None:
         state.R.after_fork()
-        record("proc", ppid=_os.getppid(), method="fork")
+        # at: after which of the parent's events, nth: its how-manieth fork (the report's order).
+        record("proc", ppid=_os.getppid(), method="fork", at=state.R.forked_at, nth=nth)
 
 
 def _wrap_connection(cls) -> None:

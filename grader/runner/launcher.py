@@ -28,6 +28,7 @@ from .workspace import Workspace, read_capped
 
 EVENTS_CAP = 64 << 20
 RAW_CAP = 256 << 10
+_ENGINE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the grader package
 SIMPLEST_LOSS = 2  # thread switches in "A reads, B reads, B writes, A writes"
 
 
@@ -259,7 +260,7 @@ def _record(schedule: Schedule, ws: Workspace, result: dict, key: bytes,
     procs: dict[int, int] = {}
     for e in events:
         e["proc"] = procs.setdefault(e.get("pid", 0), len(procs))
-    stable = Stabilizer(str(ws.root))
+    stable = Stabilizer(str(ws.root), _ENGINE_DIR)
     stable.events(events)
     raw, cut = read_capped(ws.raw(schedule.key), RAW_CAP)
     lines = ws.variants[(schedule.variant, schedule.base_seed)]

@@ -18,11 +18,15 @@ _BASE = 0x7F0000001000  # stand-ins look like the addresses they replace
 class Stabilizer:
     """Rewrites the text of one run; the same address always gets the same stand-in."""
 
-    def __init__(self, scratch_root: str):
+    def __init__(self, scratch_root: str, engine_dir: str | None = None):
         # ``<root>/work/<seed>/<variant>/`` is where the program ran; anything else under the root
         # (the engine's own files) is named as the scratch folder.
         root = re.escape(scratch_root.rstrip("/"))
         self._folder = re.compile(root + r"/work/[^/\s\"']+/[^/\s\"']+/|" + root + r"(?=[/\s\"']|$)")
+        # A hang's stack dump runs down into the engine that started the program: not the student's.
+        # (Its outermost frame is the engine's ``python -c``.)
+        self._engine_frame = (re.compile(r'^ *File "(?:' + re.escape(engine_dir.rstrip("/")) + r'/[^"]*", line \d+'
+                                         r'|<string>", line 1) in .*\n?', re.MULTILINE) if engine_dir else None)
         self._addresses: dict[str, str] = {}
 
     def text(self, s: str) -> str:
@@ -30,6 +34,8 @@ class Stabilizer:
         if "0x" not in s and "/" not in s:
             return s
         s = self._folder.sub(lambda m: "" if m.group(0).endswith("/") else "<scratch>", s)
+        if self._engine_frame is not None and 'File "' in s:
+            s = self._engine_frame.sub("", s)
         return _ADDRESS.sub(self._stand_in, s)
 
     def _stand_in(self, m: re.Match) -> str:

@@ -45,14 +45,31 @@ def line_ref(ln) -> Msg:
     return Msg(f"{ln}行目", f"line {ln}") if ln else Msg("行不明", "line unknown")
 
 
-def _hang_lines(raw: str, script_name: str) -> list[str]:
-    """From a faulthandler dump: per thread, the innermost line of the submission."""
+def _hang_lines(raw: str, script_name: str, source: str = "") -> list[str]:
+    """From a faulthandler dump: per thread, the innermost line of the submission, as the header
+    of the innermost loop around it when there is one (where in the loop the kill landed is luck)."""
+    loops = _loops(source)
     found = []
     for block in raw.split("\n\n"):
         m = re.search(r'File "[^"]*' + re.escape(script_name) + r'", line (\d+)', block)
         if m and ("most recent call first" in block):
-            found.append(m.group(1))
+            ln = int(m.group(1))
+            inside = [(first, last) for first, last in loops if first <= ln <= last]
+            line = str(max(inside)[0]) if inside else str(ln)
+            if line not in found:
+                found.append(line)
     return found
+
+
+def _loops(source: str) -> list[tuple[int, int]]:
+    """(first, last) line of every ``for``/``while`` loop of the program."""
+    import ast
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    return [(node.lineno, node.end_lineno or node.lineno) for node in ast.walk(tree)
+            if isinstance(node, (ast.For, ast.While, ast.AsyncFor))]
 
 
 def why_not_normal(run: RunRecord, obs: Observation) -> Failure:
@@ -76,7 +93,7 @@ def why_not_normal(run: RunRecord, obs: Observation) -> Failure:
                          "its parent process was killed (os.kill(os.getppid(), ...)?)"),
             where=where)
     if run.timed_out:
-        lines = _hang_lines(run.raw_output, obs.filename)
+        lines = _hang_lines(run.raw_output, obs.filename, obs.source)
         at = ", ".join(lines)
         return Failure(
             summary=Msg("制限時間内に終わりませんでした（無限ループ？）", "did not finish within the time limit (an endless loop?)"),

@@ -74,9 +74,10 @@ class RunRecord:
                        and e.get("stream", "out") == stream)
 
     def all_output(self) -> str:
-        """Everything printed, in order, by every process and stream (for reports)."""
-        text = "".join(e["s"] for e in self.events if e["k"] == "out")
-        return text + self.raw_output
+        """Everything printed by every process and stream (for reports), each process's output
+        where it began: the same text every time, though processes run side by side."""
+        events = self.events if len(self.processes) < 2 else in_process_order(self.events)
+        return "".join(e["s"] for e in events if e["k"] == "out") + self.raw_output
 
     def lines(self, process: int = 0) -> list[str]:
         return self.output(process).splitlines()
@@ -149,3 +150,50 @@ class Observation:
             return ""
         lines = self.source.splitlines()
         return lines[lineno - 1].strip() if 0 < lineno <= len(lines) else ""
+
+
+def in_process_order(events: list[dict]) -> list[dict]:
+    """The events of a run of several processes in an order that is the same from run to run.
+
+    The events file holds them in the order the processes, running side by side, happened to
+    write them. Here each process's events (in its own order) come right where it was forked in
+    its parent's (``proc``'s ``at``), brothers in the order they were forked; a process whose
+    birth was not recorded (spawned: a fresh interpreter) comes where the file first shows it.
+    """
+    mine: dict[int, list[dict]] = {}
+    for e in events:
+        mine.setdefault(e.get("proc", 0), []).append(e)
+    proc_of_pid = {e.get("pid"): e.get("proc", 0) for e in events}
+    last_seen: dict[int, int] = {}  # per process, the n of its latest event so far in the file
+    born: dict[int, list[tuple[int, int, int]]] = {}  # parent -> [(at, nth, child)]
+    for e in events:
+        p = e.get("proc", 0)
+        if p != 0 and e is mine[p][0]:
+            parent = proc_of_pid.get(e.get("ppid"), 0) if e["k"] == "proc" else 0
+            if parent == p:
+                parent = 0
+            if e["k"] == "proc" and "at" in e:
+                at, nth = int(e["at"]), int(e.get("nth", 0))
+            else:
+                at, nth = last_seen.get(parent, 0), 1 << 30
+            born.setdefault(parent, []).append((at, nth, p))
+        last_seen[p] = e.get("n", 0)
+    out: list[dict] = []
+    placed: set[int] = set()
+
+    def emit(p: int) -> None:
+        placed.add(p)
+        kids = sorted(k for k in born.get(p, []) if k[2] not in placed)
+        for e in mine.get(p, []):
+            while kids and kids[0][0] < e.get("n", 0):
+                emit(kids.pop(0)[2])
+            out.append(e)
+        for kid in kids:
+            emit(kid[2])
+
+    emit(0)
+    for p in mine:  # a cycle of parents (a forged line) or an orphan: after the rest
+        if p not in placed:
+            emit(p)
+    return out
+

@@ -34,3 +34,14 @@ def test_events_are_rewritten_in_place_only_in_the_programs_words():
     Stabilizer(ROOT).events(events)
     assert events[0]["s"] == "<object at 0x7f0000001000>\n" and events[1]["msg"] == "x at 0x7f0000001000"
     assert events[2] == {"k": "read", "val": "<Foo at 0x7f0000001040>", "obj": 140234} and events[3]["val"] == 3
+
+
+def test_a_hang_dump_keeps_the_students_frames_only():
+    dump = ('Current thread 0x00007f096d871b80 (most recent call first):\n'
+            f'  File "{ROOT}/work/1/course/counter_lck.py", line 2 in <module>\n'
+            '  File "/venv/lib/grader/engine/bootstrap.py", line 139 in _run\n'
+            '  File "/venv/lib/grader/engine/child.py", line 12 in main\n'
+            '  File "<string>", line 1 in <module>\n')
+    assert Stabilizer(ROOT, "/venv/lib/grader").text(dump) == (
+        'Current thread 0x7f0000001000 (most recent call first):\n'
+        '  File "counter_lck.py", line 2 in <module>\n')
