@@ -78,19 +78,16 @@ def _shard(discovery: Discovery, shard) -> Discovery:
 def grade_item(payload: dict) -> dict:
     """Grade one file; runs in a local worker process or on a Dask worker. Never raises: a failure is a result."""
     from ..grading import grade_submission
-    from ..runner import spare
     from ..sources.submission import load_submission
     from ..verdicts.judge import judge_unrunnable
 
     exercise = catalog.get(payload["exercise"])
     who = {"student_key": payload["student_key"], "student_name": payload["student_name"]}
     t0 = time.perf_counter()
-    engine = spare.take()  # a local worker's, started after its last grading; None elsewhere
     try:
         sub = dataclasses.replace(load_submission(payload["path"]), path=payload["relpath"])
         result = grade_submission(sub, exercise, payload["seed"], jobs=payload["inner_jobs"],
-                                  explicit_exercise=True, engine=engine, **who)
-        engine = None  # used up by the grading
+                                  explicit_exercise=True, **who)
     except GraderInputError as exc:  # the student's file cannot be read: `runs` says why
         checks = judge_unrunnable(exercise, Failure(summary=exc.msg))
         result = _result(exercise, payload, checks, t0, **who)
@@ -99,10 +96,6 @@ def grade_item(payload: dict) -> dict:
         checks = [dataclasses.replace(c, error=True, failure=Failure(summary=msg))
                   for c in judge_unrunnable(exercise, Failure(summary=msg))]
         result = _result(exercise, payload, checks, t0, **who)
-    finally:
-        if engine is not None:  # the file could not be read: the engine was never given it
-            engine.discard()
-    spare.fill()  # not on Ctrl-C: the worker is on its way out
     return store.result_to_dict(result)
 
 

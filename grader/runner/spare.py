@@ -1,9 +1,10 @@
-"""An engine child started ahead of need, for a worker that grades one submission after another.
+"""An engine child started ahead of need, for a worker that waits between submissions.
 
-A worker of ``grade batch`` or ``grade serve`` starts the next grading's engine child as soon as
-one grading is done: its interpreter start and imports (a quarter of one file's grading) then
-overlap the answer travelling back and the next submission being read. Only in processes that
-ask for it (``install``): a thread pool sharing one spare would hand it out twice.
+A worker of ``grade serve`` starts the next grading's engine child as soon as one grading is
+done: its interpreter start and imports (a quarter of one file's grading) then happen while the
+worker waits for the next upload, not after it arrives. Only in processes that ask for it
+(``install``): a thread pool sharing one spare would hand it out twice. ``grade batch`` keeps
+none: its workers never wait, so a spare only moves the same work around.
 """
 from __future__ import annotations
 

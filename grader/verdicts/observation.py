@@ -7,6 +7,7 @@ exit status (see ``grader.engine.events`` for the event kinds).
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Iterator
@@ -77,7 +78,10 @@ class RunRecord:
         """Everything printed by every process and stream (for reports), each process's output
         where it began: the same text every time, though processes run side by side."""
         events = self.events if len(self.processes) < 2 else in_process_order(self.events)
-        return "".join(e["s"] for e in events if e["k"] == "out") + self.raw_output
+        # A hang's stack dump is for the verdict (which names the loop): where in the loop the
+        # kill landed is luck, and the student reads the verdict instead.
+        raw = _STACK_DUMP.sub("", self.raw_output) if "most recent call first" in self.raw_output else self.raw_output
+        return "".join(e["s"] for e in events if e["k"] == "out") + raw
 
     def lines(self, process: int = 0) -> list[str]:
         return self.output(process).splitlines()
@@ -150,6 +154,10 @@ class Observation:
             return ""
         lines = self.source.splitlines()
         return lines[lineno - 1].strip() if 0 < lineno <= len(lines) else ""
+
+
+_STACK_DUMP = re.compile(r"^(?:Current thread|Thread) 0x[0-9a-f]+ \(most recent call first\):\n(?:  .*\n?)*\n?",
+                         re.MULTILINE)
 
 
 def in_process_order(events: list[dict]) -> list[dict]:

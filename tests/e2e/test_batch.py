@@ -186,7 +186,7 @@ def test_folder_per_student_and_dask_executor_agree(tmp_path):
     local = tmp_path / "local"
     env, tmp = scratch_env(tmp_path)
     assert grade("batch", src, "--out", local, "--lang", "en", "--jobs", "2", env=env).returncode == 0
-    # Each local worker keeps the next grading's engine started; none outlives the batch.
+    # Every engine child and scratch tree of the batch goes with it.
     assert not list(tmp.glob("grader-*")), "the batch left scratch trees behind"
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         dask_out = tmp_path / "dask"
