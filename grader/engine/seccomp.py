@@ -14,7 +14,6 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-import platform
 
 _PR_SET_NO_NEW_PRIVS, _PR_GET_SECCOMP, _PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 38, 21, 22, 2
 _RET_ALLOW, _RET_ERRNO = 0x7FFF0000, 0x00050000
@@ -34,7 +33,7 @@ class _Prog(ctypes.Structure):
 
 def supported() -> bool:
     """Can this machine take the filter (a known architecture, a kernel with seccomp filters)?"""
-    if platform.machine() not in _ARCHES:
+    if os.uname().machine not in _ARCHES:
         return False
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -45,7 +44,7 @@ def supported() -> bool:
 
 def _program(tcp_allowed: bool) -> list[tuple[int, str | int, str | int, int]]:
     """The filter as (code, jump-if-true, jump-if-false, k), jumps given as labels or 0 (next)."""
-    arch, nr_socket, nr_io_uring, foreign = _ARCHES[platform.machine()]
+    arch, nr_socket, nr_io_uring, foreign = _ARCHES[os.uname().machine]
     prog = [(_LD_ABS_W, 0, 0, 4),  # seccomp_data.arch
             (_JEQ, 0, "deny", arch),
             (_LD_ABS_W, 0, 0, 0)]  # seccomp_data.nr
@@ -92,7 +91,7 @@ _compiled: dict[bool, tuple] = {}
 def prepare() -> None:
     """Assemble both filters now (in the warm process), so that a forked run only installs one."""
     global _libc
-    if platform.machine() not in _ARCHES:
+    if os.uname().machine not in _ARCHES:
         return
     _libc = ctypes.CDLL(None, use_errno=True)
     _libc.prctl  # noqa: B018  (looked up now)
