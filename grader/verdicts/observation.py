@@ -180,16 +180,17 @@ def in_process_order(events: list[dict]) -> list[dict]:
             parent = proc_of_pid.get(e.get("ppid"), 0) if e["k"] == "proc" else 0
             if parent == p:
                 parent = 0
-            if e["k"] == "proc" and "at" in e:
-                at, nth = int(e["at"]), int(e.get("nth", 0))
-            else:
-                at, nth = last_seen.get(parent, 0), 1 << 30
+            at, nth = last_seen.get(parent, 0), 1 << 30
+            if e["k"] == "proc" and isinstance(e.get("at"), int) and isinstance(e.get("nth", 0), int):
+                at, nth = e["at"], e.get("nth", 0)
             born.setdefault(parent, []).append((at, nth, p))
         last_seen[p] = e.get("n", 0)
     out: list[dict] = []
     placed: set[int] = set()
 
     def emit(p: int) -> None:
+        if p in placed:
+            return
         placed.add(p)
         kids = sorted(k for k in born.get(p, []) if k[2] not in placed)
         for e in mine.get(p, []):
