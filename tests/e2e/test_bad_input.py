@@ -31,9 +31,11 @@ JAPANESE = re.compile("[\u3040-\u309f\u30a0-\u30ff\u4e00-\u9fff]")
 CHECK_LINE = re.compile(r"^\s*([✓✗])\s+([a-z_]+)\s+.*?\s(\d+(?:\.\d+)?)/(\d+(?:\.\d+)?)\s*$")
 
 
-def grade(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+def grade(*args: str, cwd: Path, tmpdir: Path | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "GRADER_DEBUG"}
     env["NO_COLOR"] = "1"
+    if tmpdir is not None:
+        env["TMPDIR"] = str(tmpdir)
     return subprocess.run([str(GRADE), *args], cwd=cwd, env=env, capture_output=True,
                           text=True, encoding="utf-8", errors="replace", timeout=180)
 
@@ -229,11 +231,14 @@ CANNOT_GRADE: dict[str, Case] = {
 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("case", list(CANNOT_GRADE))
-def test_cannot_grade_exits_2_with_one_line(case, lang, tmp_path):
+def test_cannot_grade_exits_2_with_one_line(case, lang, tmp_path, tmp_path_factory):
     args, must_en, must_ja = CANNOT_GRADE[case](tmp_path)
-    proc = grade(*args, "--lang", lang, cwd=tmp_path)
+    scratch = tmp_path_factory.mktemp("scratch")
+    proc = grade(*args, "--lang", lang, cwd=tmp_path, tmpdir=scratch)
     try:
         assert_clean(proc)
+        # The engine's child may have been started before the arguments were read: it is gone.
+        assert not list(scratch.iterdir()), f"left behind: {list(scratch.iterdir())}"
         assert proc.returncode == 2, f"rc={proc.returncode}\n{proc.stdout}\n{proc.stderr}"
         lines = proc.stderr.splitlines()
         assert len(lines) == 1, f"stderr is not one line: {proc.stderr!r}"
