@@ -114,6 +114,7 @@ def _run(job: dict, spec: dict, code) -> int:
                       max_vtime=limits["virtual_seconds"], on_stop=_make_stop(script))
     rec = Recorder(events_fd, script, state.who, limits["output_bytes"],
                    on_overflow=lambda: _exit_now(EXIT_LIMIT), key=bytes.fromhex(job.get("key", "")))
+    signal.signal(signal.SIGUSR2, rec.flush_on_signal)  # before a hang's kill: keep what it printed
     options = dict(spec.get("options") or {})
     options["trace"] = job.get("trace", {})
     options["trace_bodies"] = job.get("trace_bodies", [])

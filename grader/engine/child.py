@@ -115,7 +115,7 @@ def _run_batch(job: dict, schedules: list[dict], codes: dict, bootstrap) -> bool
             now = real.monotonic()
             for cpid, (spec, started, killed) in list(running.items()):
                 if not killed and now - started > wall:
-                    _kill(cpid, dump=spec["raw"])
+                    _kill(cpid, dump=spec["raw"], events=spec["events"])
                     running[cpid] = (spec, started, True)
             _wait_any(running, wall)
             continue
@@ -168,23 +168,29 @@ def _size(path: str) -> int:
         return 0
 
 
-def _kill(pgid: int, dump: str | None) -> None:
-    """Kill the run's process group; with ``dump`` (its output file), first let faulthandler
-    print every thread's stack there: where it hung."""
+def _kill(pgid: int, dump: str | None, events: str | None = None) -> None:
+    """Kill the run's process group; with ``dump`` (its output file), first have every process
+    write down what it recorded (``events``: SIGUSR2) and faulthandler print every thread's stack
+    in the main process (SIGUSR1): what it printed, and where it hung."""
     try:
         if dump:
+            if events:
+                before = _size(events)
+                os.killpg(pgid, signal.SIGUSR2)
+                _wait_for_growth(events, before, 0.2)
             before = _size(dump)
             os.kill(pgid, signal.SIGUSR1)
-            _wait_for_dump(dump, before)
+            _wait_for_growth(dump, before, 1.0)
         os.killpg(pgid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
 
 
-def _wait_for_dump(path: str, before: int) -> None:
-    """Until the dump has been written (the file grew, then stayed still a moment), at most 1 s:
-    on a loaded machine the handler may run late, and a program may have taken SIGUSR1 for itself."""
-    end = real.monotonic() + 1.0
+def _wait_for_growth(path: str, before: int, most: float) -> None:
+    """Until ``path`` has been written (it grew, then stayed still a moment), at most ``most``
+    seconds: on a loaded machine the handler may run late, a program may have taken the signal for
+    itself, and a run with nothing left to write never grows it."""
+    end = real.monotonic() + most
     size, still = before, 0
     while real.monotonic() < end:
         real.sleep(0.005)

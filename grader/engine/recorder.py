@@ -26,6 +26,7 @@ class Recorder:
         self.pending: list | None = None  # [vid, stream, text, ln]: adjacent writes are merged
         self.buffer: list[bytes] = []     # encoded lines not yet written (one write per flush)
         self.buffered = 0
+        self.busy = False                 # inside a write: a signal's flush must wait
 
     def after_fork(self) -> None:
         self.pid = real.getpid()
@@ -55,9 +56,11 @@ class Recorder:
 
     def emit(self, kind: str, /, **fields) -> None:
         """Write one event (flushing any merged output first)."""
+        self.busy = True
         if self.pending is not None:
             self._flush_output()
         self._write(kind, fields)
+        self.busy = False
 
     def _write(self, kind: str, fields: dict, who=None) -> None:
         vid, name, now = who or self.clock()
@@ -97,6 +100,7 @@ class Recorder:
             self.on_overflow()
             return
         who = self.clock()
+        self.busy = True
         p = self.pending
         if p is not None and p[0] == who and p[1] == stream:
             p[2] += text
@@ -108,6 +112,7 @@ class Recorder:
             self.pending = [who, stream, text, ln]
         if len(self.pending[2]) > 8192:
             self._flush_output()
+        self.busy = False
 
     def _flush_output(self) -> None:
         who, stream, text, ln = self.pending
@@ -119,10 +124,18 @@ class Recorder:
 
     def flush(self) -> None:
         """Everything recorded so far, onto the events file."""
+        self.busy = True
         if self.pending is not None:
             self._flush_output()
         if self.buffer:
             self._drain()
+        self.busy = False
+
+    def flush_on_signal(self, *_) -> None:
+        """A signal handler: the runner is about to kill this run (it hangs); what it printed and
+        did so far reaches the events file, unless the signal came in the middle of a write."""
+        if not self.busy:
+            self.flush()
 
 
 class Capture(io.TextIOBase):

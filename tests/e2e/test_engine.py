@@ -235,7 +235,7 @@ if __name__ == "__main__":
 
 @pytest.mark.parametrize("source,exercise", [
     (FORKED_RANDOM, "counter_pp"), ("print(object(), print)\n", "counter_lck"),
-    ("x = 0\nwhile True:\n    x += 1\n", "counter_lck")],
+    ("print('before the loop')\nx = 0\nwhile True:\n    x += 1\n", "counter_lck")],
     ids=["forked_children_draw_random_numbers", "an_address", "a_hang"])
 def test_what_the_machine_varies_reads_the_same_in_every_grading(tmp_path, source, exercise):
     # A forked child's random reseeds from the OS; addresses, the scratch folder, the OS thread
@@ -250,8 +250,9 @@ def test_what_the_machine_varies_reads_the_same_in_every_grading(tmp_path, sourc
         assert first.output.startswith("<object object at 0x7f0000001000> <built-in function print>")
     else:
         runs = first.checks[0]
-        assert "lines it was running: 2" in runs.failure.observed.en  # the loop, wherever it was stopped
+        assert "lines it was running: 3" in runs.failure.observed.en  # the loop, wherever it was stopped
         assert "most recent call first" not in first.output
+        assert first.output == "before the loop\n"  # what it printed before it was stopped is kept
 
 
 def test_threads_see_only_the_students_threads(tmp_path):
