@@ -113,6 +113,14 @@ def why_not_normal(run: RunRecord, obs: Observation) -> Failure:
                 observed=Msg("子プロセスはすべて終了し、パイプは空のままでした（子プロセスが send する前に終了した？）",
                              "every child process has ended and the pipe is still empty (did a child end without sending?)"),
                 where=where, trace=trace)
+        forgotten = _kept_by_ended(run, stop)
+        if forgotten is not None:
+            return Failure(
+                summary=Msg("デッドロック: release されないままの同期オブジェクトを待っています",
+                            "deadlock: threads wait for what was never released"),
+                expected=Msg("acquire したら必ず release すること（with 文を使えば確実）",
+                             "every acquire is matched by a release (a with block does it for you)"),
+                observed=forgotten, where=where, trace=trace, timeline=deadlock_timeline(run.events, stop))
         return Failure(
             summary=Msg("デッドロック: どのスレッドも進めなくなりました", "deadlock: no thread can go on"),
             expected=Msg("すべてのスレッドが最後まで進むこと", "every thread runs to its end"),
@@ -154,6 +162,41 @@ def why_not_normal(run: RunRecord, obs: Observation) -> Failure:
         expected=Msg("終了ステータス 0", "exit status 0"),
         observed=Msg(f"終了ステータス {code}（sys.exit や os._exit？）", f"exit status {code} (sys.exit or os._exit?)"),
         where=where)
+
+
+_SYNC_OBJECT = re.compile(r"^(?:Lock|RLock|Semaphore|BoundedSemaphore) #(\d+)")
+
+
+def _kept_by_ended(run: RunRecord, stop: dict) -> Msg | None:
+    """When the threads of a deadlock wait for a lock or semaphore that only threads which have
+    ended still hold (acquired, never released): who took it, and where."""
+    waited = {int(m.group(1)): m.group(0) for b in stop.get("blocked", [])
+              if (m := _SYNC_OBJECT.match(b.get("on", "")))}
+    if not waited:
+        return None
+    ended = {e.get("th") for e in run.of("end")}
+    held: dict[int, dict[int, list]] = {obj: {} for obj in waited}  # obj -> th -> [count, name, line]
+    for e in run.of("acq", "rel"):
+        obj = e.get("obj")
+        if obj in held:
+            entry = held[obj].setdefault(e.get("th"), [0, e.get("tn", "?"), None])
+            entry[0] += 1 if e["k"] == "acq" else -1
+            if e["k"] == "acq":
+                entry[2] = e.get("ln")
+    parts_ja, parts_en = [], []
+    for obj, name in waited.items():
+        holders = [(th, tn, ln) for th, (count, tn, ln) in held[obj].items() if count > 0]
+        if not holders or any(th not in ended for th, _, _ in holders):
+            return None  # someone alive holds it: an ordinary deadlock
+        names = [tn for _, tn, _ in holders]
+        lines = sorted({ln for _, _, ln in holders if ln is not None})
+        at_ja = "、".join(f"{ln}行目" for ln in lines)
+        at_en = ", ".join(str(ln) for ln in lines)
+        parts_ja.append(f"{name} は {'・'.join(names)} が acquire したまま（{at_ja}）release せずに終了しました")
+        parts_en.append(f"{name} was acquired by {' and '.join(names)}"
+                        f"{f' (line {at_en})' if lines else ''}, which ended without releasing it")
+    return Msg("。".join(parts_ja) + "。もう誰も release できません",
+               "; ".join(parts_en) + ": nobody is left to release it")
 
 
 def _on(what: str, lang: str) -> str:

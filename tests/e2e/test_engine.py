@@ -180,7 +180,18 @@ def counter(cnt_dct, type_, lck):
     # depends on the schedule the seed chose).
     assert any(re.fullmatch(r"(Thread-\d+) \(counter\) waits for Lock #1, held by \1 \(counter\) \(line 14\)", step.en)
                for step in runs.failure.trace), runs.failure.text("en")
-    assert result.seconds < 30  # stopped by detection, not by the time limit (generous: machines are noisy)
+    # Its holder is alive (waiting for it): an ordinary deadlock, not a forgotten release.
+    assert "every thread is waiting for another" in runs.failure.observed.en
+
+
+def test_a_deadlock_on_a_semaphore_never_released_names_who_took_it(tmp_path):
+    source = (ROOT / "tests" / "submissions" / "counter_smp" / "release_forgotten.py").read_text(encoding="utf-8")
+    runs = grade(tmp_path, source, "counter_smp").checks[0]
+    assert not runs.passed and "never released" in runs.failure.summary.en
+    assert re.fullmatch(r"Semaphore #1 was acquired by Thread-\d+ \(counter\) and Thread-\d+ \(counter\) \(line 14\), "
+                        r"which ended without releasing it: nobody is left to release it", runs.failure.observed.en), \
+        runs.failure.observed.en
+    assert "release せずに終了しました" in runs.failure.observed.ja and "with" in runs.failure.expected.en
 
 
 def test_an_exception_in_a_thread_fails_runs_with_its_line(tmp_path):
