@@ -134,10 +134,11 @@ def _masked(data: bytes) -> bytes:
 
 def same_as(out: Path, other: Path) -> None:
     """Whether every output file under ``out`` equals the one under ``other``, times aside."""
-    mine = {p.relative_to(out) for p in out.rglob("*") if p.is_file() and ".cache" not in p.parts
-            and ".work" not in p.parts}
-    theirs = {p.relative_to(other) for p in other.rglob("*") if p.is_file() and ".cache" not in p.parts
-              and ".work" not in p.parts}
+    def outputs(root: Path) -> set[Path]:  # the batch's own scratch and cache are not outputs
+        return {p.relative_to(root) for p in root.rglob("*")
+                if p.is_file() and ".cache" not in p.parts and ".work" not in p.parts}
+
+    mine, theirs = outputs(out), outputs(other)
     differ = sorted(str(p) for p in mine & theirs
                     if _masked((out / p).read_bytes()) != _masked((other / p).read_bytes()))
     only = sorted(str(p) for p in mine ^ theirs)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import asdict
 from pathlib import Path
 
 from .. import __version__
 from ..model import CheckResult, Failure, GradeResult, Msg, Note, Timeline, TimelineLink, TimelineMark, TimelineSpan
+from ..usercache import write_atomic
 from .model import Item, Student, Unmatched
 
 
@@ -90,10 +90,7 @@ class Cache:
             return None
 
     def put(self, key: str, result: GradeResult) -> None:
-        path = self._path(key)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(result_to_dict(result), ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomic(self._path(key), json.dumps(result_to_dict(result), ensure_ascii=False))
 
 
 def student_to_dict(s: Student) -> dict:

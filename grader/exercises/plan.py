@@ -7,7 +7,6 @@ from __future__ import annotations
 import random
 
 from ..engine.hashing import blake2b
-
 from ..verdicts.observation import Schedule
 from .catalog import Exercise
 

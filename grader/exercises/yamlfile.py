@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from ..engine.hashing import blake2b
+from ..usercache import cache_path, write_atomic
 
 _FORMAT = "1"
 
@@ -20,7 +21,7 @@ def read_yaml(path: Path):
     """The data of the YAML file at ``path``."""
     st = os.stat(path)
     key = f"{_FORMAT}|{os.path.realpath(path)}|{st.st_size}|{st.st_mtime_ns}"
-    cached = _cache_dir() / (blake2b(key.encode(), digest_size=12).hexdigest() + ".json")
+    cached = cache_path("yaml", blake2b(key.encode(), digest_size=12).hexdigest() + ".json")
     try:
         with open(cached, encoding="utf-8") as f:
             return json.load(f)
@@ -36,15 +37,7 @@ def read_yaml(path: Path):
     except (TypeError, ValueError):
         return data
     try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_name(f"{cached.name}.{os.getpid()}")
-        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, cached)
+        write_atomic(cached, json.dumps(data, ensure_ascii=False))
     except OSError:
         pass
     return data
-
-
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "concurrency-grader" / "yaml"

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from ..engine import landlock, seccomp
 from ..engine.reaper import subreaper_available
+from ..usercache import cache_path, write_atomic
 from . import policy
 
 
@@ -118,14 +119,9 @@ def _probe_key(cmd: list[str]) -> str:
     return "|".join([str(os.geteuid()), os.uname().release, *stamps, *cmd[1:]])
 
 
-def _probe_file() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "concurrency-grader" / "sandbox-probes.json"
-
-
 def _probe_cache() -> dict:
     try:
-        with open(_probe_file(), encoding="utf-8") as f:
+        with open(cache_path("sandbox-probes.json"), encoding="utf-8") as f:
             data = json.load(f)
         return data if isinstance(data, dict) else {}
     except (OSError, ValueError):
@@ -135,12 +131,8 @@ def _probe_cache() -> dict:
 def _remember_probe(key: str, outcome: tuple[bool, str, str]) -> None:
     cache = {k: v for k, v in _probe_cache().items() if time.time() - v[0] < PROBE_TTL}
     cache[key] = [time.time(), *outcome]
-    path = _probe_file()
     try:  # best effort: a read-only home only costs the next grading its probe
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}")
-        tmp.write_text(json.dumps(cache), encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomic(cache_path("sandbox-probes.json"), json.dumps(cache))
     except OSError:
         pass
 

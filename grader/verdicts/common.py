@@ -5,6 +5,7 @@ turn the ``Failure`` an assert carries into a string; this marker keeps it an ob
 """
 from __future__ import annotations
 
+import ast
 import re
 import signal
 
@@ -45,10 +46,11 @@ def line_ref(ln) -> Msg:
     return Msg(f"{ln}行目", f"line {ln}") if ln else Msg("行不明", "line unknown")
 
 
-def _hang_lines(raw: str, script_name: str, source: str = "") -> list[str]:
+def _hang_lines(raw: str, script_name: str, tree: ast.Module | None = None) -> list[str]:
     """From a faulthandler dump: per thread, the innermost line of the submission, as the header
     of the innermost loop around it when there is one (where in the loop the kill landed is luck)."""
-    loops = _loops(source)
+    loops = [(node.lineno, node.end_lineno or node.lineno) for node in ast.walk(tree)
+             if isinstance(node, (ast.For, ast.While, ast.AsyncFor))] if tree is not None else []
     found = []
     for block in raw.split("\n\n"):
         m = re.search(r'File "[^"]*' + re.escape(script_name) + r'", line (\d+)', block)
@@ -59,17 +61,6 @@ def _hang_lines(raw: str, script_name: str, source: str = "") -> list[str]:
             if line not in found:
                 found.append(line)
     return found
-
-
-def _loops(source: str) -> list[tuple[int, int]]:
-    """(first, last) line of every ``for``/``while`` loop of the program."""
-    import ast
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return []
-    return [(node.lineno, node.end_lineno or node.lineno) for node in ast.walk(tree)
-            if isinstance(node, (ast.For, ast.While, ast.AsyncFor))]
 
 
 def why_not_normal(run: RunRecord, obs: Observation) -> Failure:
@@ -93,7 +84,7 @@ def why_not_normal(run: RunRecord, obs: Observation) -> Failure:
                          "its parent process was killed (os.kill(os.getppid(), ...)?)"),
             where=where)
     if run.timed_out:
-        lines = _hang_lines(run.raw_output, obs.filename, obs.source)
+        lines = _hang_lines(run.raw_output, obs.filename, obs.tree)
         at = ", ".join(lines)
         return Failure(
             summary=Msg("制限時間内に終わりませんでした（無限ループ？）", "did not finish within the time limit (an endless loop?)"),
