@@ -23,10 +23,23 @@ Kinds and their own fields:
 ``acq``/``rel`` ``obj`` acquired/released, ``kind``, ``value`` (a semaphore's count afterwards)
 ``block``     ``th`` must wait for ``obj``
 ``sleep``     ``d`` seconds requested
-``read``      a shared dict's item was read: ``obj`` (dict id), ``key``, ``val``, ``op`` (``[]``,
-              ``in`` or ``get``; ``missing``: true when the key was absent), ``st`` (the
-              scheduling decision that let the access happen: race-directed runs replay to it)
-``write``     a shared dict's item was written: ``obj``, ``key``, ``val``, ``st``
+``read``      a location was read (``grader.engine.memory``): ``obj`` (its object's id), ``sp`` (the
+              kind of location: absent for a container's item, ``a`` an attribute, ``g`` a module
+              global, ``c`` a container's contents as a whole), ``key`` (the item's key, the
+              attribute's or global's name; null for contents), ``val`` (the value, bounded; for
+              contents the element checked or added), ``op`` (how: ``[]``, ``in``, ``get``, ``.``,
+              ``global``, ``append``...; ``missing``: true when the key or attribute was absent),
+              ``si`` (the site of the program that made it: the parent's table names it and gives
+              its line), ``st``/``sb`` (its position: the scheduler's decision count and the index
+              of the access since it; race-directed runs stop a thread there). No ``ln``: the
+              parent adds it, and ``lbl`` (the object as the program names it) and ``ty``.
+              An access to a location only one thread has touched yet is written down only when
+              a second thread arrives, with the sequence number it had then: within a process the
+              file is in the order of ``n`` once sorted by it.
+``write``     a location was written: the same fields
+``obj``       an object of which an access is written down for the first time: ``obj``, ``ty``
+              (``dict``, ``list``, the class's name; ``globals`` for the program's module namespace,
+              ``class`` for a class)
 ``call``      a traced function was entered: ``fn``, ``cid`` (call id), ``args``; ``ret`` when it
               returns: ``fn``, ``cid``, ``val`` (when the assignment records it), or ``exc``
 ``out``       text written to ``stream`` (out/err): ``s``
@@ -50,7 +63,7 @@ import json
 from .hashing import blake2b
 
 KINDS = frozenset(
-    "proc spawn begin end join joined new acq rel block sleep read write call ret out enum "
+    "proc spawn begin end join joined new acq rel block sleep read write obj call ret out enum "
     "send recv exc deadlock limit exit data".split()
 )
 

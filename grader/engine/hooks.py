@@ -1,8 +1,11 @@
 """The functions the instrumented submission calls (see ``instrument``); installed as builtins.
 
-Each is a pass-through unless its object is a dict and several threads are alive: then the access
-is a scheduling point and a ``read``/``write`` event. The point comes *before* the access, so a
-read-modify-write has a point between its read and its write and a lost update can be seen.
+Each passes straight through while fewer than two threads live (or on a thread the scheduler does
+not run); otherwise it models the operation as the reads and writes of locations it makes
+(``memory``): the access is a scheduling point when its location is shared, and the point comes
+*before* the access, so a read-modify-write has a point between its read and its write and a lost
+update can be seen. What an access records: its kind, location, value (bounded, never the
+program's ``__repr__``), its site and its position.
 """
 from __future__ import annotations
 
@@ -10,83 +13,382 @@ import builtins
 import functools
 import itertools
 import operator
+import sys
+import types
+from collections import deque
 
-from . import runtime, state
+from . import containers, runtime, state
 from .hooknames import hook_name
+from .memory import ATTR, CONTENTS, GLOBAL, ITEM, summary
 from .recorder import value
 
-_MISSING = object()
+OPS = {name: getattr(operator, name) for name in (
+    "iadd", "isub", "imul", "itruediv", "ifloordiv", "imod", "ipow", "ior", "iand", "ixor",
+    "ilshift", "irshift", "imatmul")}
+CONTAINERS = containers.CONTAINERS
+_MAIN_MODULES = ("__main__", "__mp_main__")
+_NOT_DATA = (types.FunctionType, staticmethod, classmethod, property, type, types.BuiltinFunctionType)
 _call_ids = itertools.count(1)
+_MISSING = object()
 
 
-def _shared(x) -> bool:
+def _on() -> bool:
+    """Several threads live and the running one is the scheduler's: accesses count."""
     S = state.S
-    return isinstance(x, dict) and S is not None and S.alive > 1 and S.managed()
+    return S is not None and S.alive > 1 and S.managed()
 
 
-def _access(kind: str, x, k, v, ln: int | None, **extra) -> None:
-    """Record one access of a shared dict; ``st`` is the scheduling decision that let it happen
-    (the exploration reverses races by that number) and the scheduler hears of it too."""
-    S = state.S
-    key = value(k)
-    state.record(kind, obj=state.oid(x), key=key, val=value(v), ln=ln, st=S.steps, **extra)
-    if S.directing:
-        S.accessed(kind, key, ln)
+# -- subscripts -------------------------------------------------------------------------------
+
+def _item(x, k):
+    """``(sp, key)`` of ``x[k]``: a slice of a sequence is its contents; a negative index the item
+    it names."""
+    if type(k) is slice:
+        return CONTENTS, None
+    if type(k) is int and k < 0 and isinstance(x, (list, deque)):
+        return ITEM, k + len(x)
+    return ITEM, k
 
 
-def _read(x, k, v, missing: bool, op: str) -> None:
-    extra = {"missing": True} if missing else {}
-    _access("read", x, k, v, state.line(3), op=op, **extra)
-
-
-def getitem(x, k):
-    if not _shared(x):
+def getitem(x, k, site):
+    if not isinstance(x, CONTAINERS) or not _on():
         return x[k]
-    state.S.point()
-    missing = k not in x
+    sp, key = _item(x, k)
+    M = state.M
+    loc, st, sb = M.enter(x, sp, key)
+    missing = sp is ITEM and isinstance(x, dict) and not dict.__contains__(x, k)
     v = x[k]
-    _read(x, k, v, missing, "[]")
+    M.leave(loc, st, sb, "read", sp, key, summary(v), site, "[]", missing)
     return v
 
 
-def setitem(x, k, v) -> None:
-    if not _shared(x):
+def setitem(v, x, k, site) -> None:
+    if not isinstance(x, CONTAINERS) or not _on():
         x[k] = v
         return
-    state.S.point()
+    sp, key = _item(x, k)
+    M = state.M
+    loc, st, sb = M.enter(x, sp, key)
     x[k] = v
-    _access("write", x, k, v, state.line())
+    M.leave(loc, st, sb, "write", sp, key, summary(v), site, "[]=")
 
 
-def augitem(x, k, op: str, thunk) -> None:
-    setitem(x, k, getattr(operator, op)(getitem(x, k), thunk()))
+def delitem(x, k, site) -> None:
+    if not isinstance(x, CONTAINERS) or not _on():
+        del x[k]
+        return
+    sp, key = _item(x, k)
+    M = state.M
+    loc, st, sb = M.enter(x, sp, key)
+    del x[k]
+    M.leave(loc, st, sb, "write", sp, key, None, site, "del")
 
 
-def augitem_value(x, k, op: str, v) -> None:
+def augitem(x, k, op: str, thunk, site) -> None:
+    setitem(OPS[op](getitem(x, k, site), thunk()), x, k, site)
+
+
+def augitem_value(x, k, op: str, v, site) -> None:
     """``x[k] op= v`` where ``v`` had to be evaluated first (a class body, a walrus)."""
-    setitem(x, k, getattr(operator, op)(getitem(x, k), v))
+    setitem(OPS[op](getitem(x, k, site), v), x, k, site)
 
 
-def get(x, k, default=None, *rest):
-    if not _shared(x) or rest:
-        return x.get(k, default, *rest)
-    state.S.point()
-    v = x.get(k, _MISSING)
-    missing = v is _MISSING
-    if missing:
-        v = default
-    _read(x, k, v, missing, "get")
+def contains(x, k, site) -> bool:
+    if not isinstance(x, CONTAINERS) or not _on():
+        return k in x
+    M = state.M
+    if isinstance(x, (dict, set)):
+        loc, st, sb = M.enter(x, ITEM, k)
+        found = k in x
+        val = summary(dict.get(x, k)) if found and isinstance(x, dict) else None
+        M.leave(loc, st, sb, "read", ITEM, k, val, site, "in", not found)
+        return found
+    loc, st, sb = M.enter(x, CONTENTS, None)
+    found = k in x
+    M.leave(loc, st, sb, "read", CONTENTS, None, summary(k), site, "in", not found)
+    return found
+
+
+def iop(a, op: str, b, site):
+    """``n op= b`` for a plain name: an in-place operation on a shared container writes it."""
+    if not isinstance(a, CONTAINERS) or not _on():
+        return OPS[op](a, b)
+    M = state.M
+    loc, st, sb = M.enter(a, CONTENTS, None)
+    r = OPS[op](a, b)
+    M.leave(loc, st, sb, "write", CONTENTS, None, summary(b), site, op)
+    return r
+
+
+def call(site, x, name, /, *args, **kwargs):
+    """``x.name(...)`` for a container method name; ``dict.name(d, ...)`` too."""
+    if not _on():
+        return getattr(x, name)(*args, **kwargs)
+    if isinstance(x, CONTAINERS):
+        fn = getattr(x, name)
+        model = containers.model(type(x), name, fn)
+        return fn(*args, **kwargs) if model is None else model(x, fn, args, kwargs, site)
+    if isinstance(x, type) and issubclass(x, CONTAINERS) and args and isinstance(args[0], x):
+        fn = getattr(x, name)
+        model = containers.model(x, name, fn)
+        if model is None:
+            return fn(*args, **kwargs)
+        target = args[0]
+        # site + 1 names the first argument (the instrumenter made it for this form)
+        return model(target, functools.partial(fn, target), args[1:], kwargs, site + 1)
+    return getattr(x, name)(*args, **kwargs)
+
+
+# -- attributes -------------------------------------------------------------------------------
+
+def _own_dict(o):
+    try:
+        return object.__getattribute__(o, "__dict__")
+    except (AttributeError, TypeError):
+        return None
+
+
+def _program_class(cls) -> bool:
+    return getattr(cls, "__module__", None) in _MAIN_MODULES
+
+
+def _attr_location(o, name: str, store: bool = False):
+    """``(object, sp)`` holding attribute ``name`` of ``o`` as shared state, or None: an instance's
+    own attribute, a class attribute of a class of the program (also read through an instance),
+    an attribute of the program's own module (its global)."""
+    t = type(o)
+    if t is types.ModuleType:
+        return (o.__dict__, GLOBAL) if o.__name__ in _MAIN_MODULES else None
+    d = _own_dict(o)
+    if isinstance(o, type):
+        if not _program_class(o) or d is None:
+            return None
+        if store:
+            return o, ATTR
+        return (o, ATTR) if name in d and not isinstance(d[name], _NOT_DATA) else None
+    if type(d) is not dict:
+        return None
+    if store or name in d:
+        return o, ATTR
+    for cls in t.__mro__:
+        cd = cls.__dict__
+        if name in cd:
+            return (cls, ATTR) if _program_class(cls) and not isinstance(cd[name], _NOT_DATA) else None
+    return None
+
+
+def _read_attr(o, name: str, site, op: str, default=_MISSING):
+    where = _attr_location(o, name)
+    if where is None:
+        return getattr(o, name) if default is _MISSING else getattr(o, name, default)
+    obj, sp = where
+    M = state.M
+    loc, st, sb = M.enter(obj, sp, name)
+    try:
+        v = getattr(o, name)
+        missing = False
+    except AttributeError:
+        if default is _MISSING:
+            raise
+        v, missing = default, True
+    M.leave(loc, st, sb, "read", sp, name, summary(v), site, op, missing)
     return v
 
 
-def contains(x, k) -> bool:
-    if not _shared(x):
-        return k in x
-    state.S.point()
-    found = k in x
-    _read(x, k, x[k] if found else None, not found, "in")
-    return found
+def _write_attr(o, name: str, v, site, op: str, delete: bool = False) -> None:
+    where = _attr_location(o, name, store=True)
+    if where is None:
+        delattr(o, name) if delete else setattr(o, name, v)
+        return
+    obj, sp = where
+    M = state.M
+    loc, st, sb = M.enter(obj, sp, name)
+    delattr(o, name) if delete else setattr(o, name, v)
+    M.leave(loc, st, sb, "write", sp, name, None if delete else summary(v), site, op)
 
+
+def attr(o, name: str, site):
+    if not _on():
+        return getattr(o, name)
+    return _read_attr(o, name, site, ".")
+
+
+def attrset(v, o, name: str, site) -> None:
+    if not _on():
+        setattr(o, name, v)
+        return
+    _write_attr(o, name, v, site, ".=")
+
+
+def attrdel(o, name: str, site) -> None:
+    if not _on():
+        delattr(o, name)
+        return
+    _write_attr(o, name, None, site, "del", delete=True)
+
+
+def augattr(o, name: str, op: str, thunk, site) -> None:
+    if not _on():
+        setattr(o, name, OPS[op](getattr(o, name), thunk()))
+        return
+    v = _read_attr(o, name, site, ".")
+    _write_attr(o, name, OPS[op](v, thunk()), site, ".=")
+
+
+def augattr_value(o, name: str, op: str, rhs, site) -> None:
+    augattr(o, name, op, lambda: rhs, site)
+
+
+def getattr_builtin(site, o, name, *default):
+    if not _on() or type(name) is not str or len(default) > 1:
+        return getattr(o, name, *default)
+    return _read_attr(o, name, site, "getattr", *default)
+
+
+def hasattr_builtin(site, o, name) -> bool:
+    if not _on() or type(name) is not str:
+        return hasattr(o, name)
+    return _read_attr(o, name, site, "hasattr", _MISSING_ATTR) is not _MISSING_ATTR
+
+
+_MISSING_ATTR = object()
+
+
+def setattr_builtin(site, o, name, v) -> None:
+    if not _on() or type(name) is not str:
+        setattr(o, name, v)
+        return
+    _write_attr(o, name, v, site, "setattr")
+
+
+def delattr_builtin(site, o, name) -> None:
+    if not _on() or type(name) is not str:
+        delattr(o, name)
+        return
+    _write_attr(o, name, None, site, "delattr", delete=True)
+
+
+# -- module globals -----------------------------------------------------------------------------
+
+def _lookup(g: dict, name: str):
+    try:
+        return g[name]
+    except KeyError:
+        pass
+    b = g.get("__builtins__", builtins)
+    b = b.__dict__ if isinstance(b, types.ModuleType) else b
+    try:
+        return b[name]
+    except (KeyError, TypeError):
+        raise NameError(f"name {name!r} is not defined", name=name) from None
+
+
+def _gread(g: dict, name: str, site):
+    if not _on():
+        return _lookup(g, name)
+    M = state.M
+    loc, st, sb = M.enter(g, GLOBAL, name)
+    missing = name not in g
+    v = _lookup(g, name)
+    M.leave(loc, st, sb, "read", GLOBAL, name, summary(v), site, "global", missing)
+    return v
+
+
+def _gwrite(g: dict, name: str, v, site, delete: bool = False) -> None:
+    if not _on():
+        if delete:
+            _gdelete(g, name)
+        else:
+            g[name] = v
+        return
+    M = state.M
+    loc, st, sb = M.enter(g, GLOBAL, name)
+    if delete:
+        _gdelete(g, name)
+    else:
+        g[name] = v
+    M.leave(loc, st, sb, "write", GLOBAL, name, None if delete else summary(v), site, "global")
+
+
+def _gdelete(g: dict, name: str) -> None:
+    try:
+        del g[name]
+    except KeyError:
+        raise NameError(f"name {name!r} is not defined", name=name) from None
+
+
+def gload(name: str, site):
+    return _gread(sys._getframe(1).f_globals, name, site)
+
+
+def gstore(name: str, v, site) -> None:
+    _gwrite(sys._getframe(1).f_globals, name, v, site)
+
+
+def gdel(name: str, site) -> None:
+    _gwrite(sys._getframe(1).f_globals, name, None, site, delete=True)
+
+
+def gaug(name: str, op: str, thunk, site) -> None:
+    g = sys._getframe(1).f_globals
+    _gwrite(g, name, OPS[op](_gread(g, name, site), thunk()), site)
+
+
+def gaug_value(name: str, op: str, v, site) -> None:
+    g = sys._getframe(1).f_globals
+    _gwrite(g, name, OPS[op](_gread(g, name, site), v), site)
+
+
+# -- targets that are not alone on their side of ``=`` -----------------------------------------
+
+class _Store:
+    """``__grader_store__(x, site)[k] = v`` / ``.a = v``: the store of a tuple, for or with
+    target, made by the hooks (the attribute name arrives mangled by the compiler)."""
+
+    __slots__ = ("_o", "_s")
+
+    def __init__(self, o, site):
+        object.__setattr__(self, "_o", o)
+        object.__setattr__(self, "_s", site)
+
+    def __setitem__(self, k, v):
+        setitem(v, self._o, k, self._s)
+
+    def __delitem__(self, k):
+        delitem(self._o, k, self._s)
+
+    def __setattr__(self, name, v):
+        attrset(v, self._o, name, self._s)
+
+    def __delattr__(self, name):
+        attrdel(self._o, name, self._s)
+
+
+class _GlobalStore:
+    """``__grader_gtarget__(site).name = v``: a global assigned as part of a bigger target."""
+
+    __slots__ = ("_g", "_s")
+
+    def __init__(self, g, site):
+        object.__setattr__(self, "_g", g)
+        object.__setattr__(self, "_s", site)
+
+    def __setattr__(self, name, v):
+        _gwrite(self._g, name, v, self._s)
+
+    def __delattr__(self, name):
+        _gwrite(self._g, name, None, self._s, delete=True)
+
+
+def store(o, site):
+    return _Store(o, site)
+
+
+def gtarget(site):
+    return _GlobalStore(sys._getframe(1).f_globals, site)
+
+
+# -- traced functions ---------------------------------------------------------------------------
 
 def trace(name: str):
     """Decorator for a function the assignment traces: ``call``/``ret`` events, scaled arguments."""
@@ -123,8 +425,19 @@ def trace(name: str):
     return decorate
 
 
+HOOKS = {
+    "getitem": getitem, "setitem": setitem, "delitem": delitem, "augitem": augitem,
+    "augitem_value": augitem_value, "contains": contains, "iop": iop, "call": call,
+    "attr": attr, "attrset": attrset, "attrdel": attrdel, "augattr": augattr,
+    "augattr_value": augattr_value, "getattr": getattr_builtin, "setattr": setattr_builtin,
+    "delattr": delattr_builtin, "hasattr": hasattr_builtin,
+    "gload": gload, "gstore": gstore, "gdel": gdel, "gaug": gaug, "gaug_value": gaug_value,
+    "store": store, "gtarget": gtarget, "slice": slice, "trace": trace,
+}
+
+
 def install() -> None:
     """Make the hooks visible to the instrumented code (and to a spawned child's re-import)."""
-    for fn in (getitem, setitem, augitem, augitem_value, get, contains, trace):
-        setattr(builtins, hook_name(fn.__name__), fn)
+    for name, fn in HOOKS.items():
+        setattr(builtins, hook_name(name), fn)
     runtime.body_tracer = trace

@@ -2,10 +2,30 @@
 from __future__ import annotations
 
 import io
+import json
+import math
 import sys
 
 from . import real
-from .events import encode, jsonable
+from .events import _ENCODE, encode, jsonable, seal
+
+_STR = json.encoder.encode_basestring  # the C one: quotes, escapes controls, keeps non-ASCII as it is
+
+
+def _json(v) -> str:
+    """One recorded scalar (or small list) as JSON text, without building a dict for it."""
+    t = type(v)
+    if t is str:
+        return _STR(v)
+    if t is int:
+        return int.__repr__(v)
+    if v is None:
+        return "null"
+    if t is bool:
+        return "true" if v else "false"
+    if t is float and math.isfinite(v):
+        return float.__repr__(v)
+    return _ENCODE(v)
 
 
 class Recorder:
@@ -27,6 +47,39 @@ class Recorder:
         self.buffer: list[bytes] = []     # encoded lines not yet written (one write per flush)
         self.buffered = 0
         self.busy = False                 # inside a write: a signal's flush must wait
+        self._names: dict[str, str] = {}  # thread names as JSON text
+
+    def next_n(self) -> int:
+        """The sequence number of the next access (kept for it, whether written down now or later)."""
+        self.n += 1
+        return self.n
+
+    def access(self, kind: str, n: int, ts, now: float, oid: int, sp, key, val, site, st: int, sb: int,
+               op: str, missing: bool) -> None:
+        """One read or write as an event line, made directly (the hot path of a racy program)."""
+        self.busy = True
+        if self.pending is not None:
+            self._flush_output()
+        name = ts.name
+        tn = self._names.get(name)
+        if tn is None:
+            tn = self._names[name] = _STR(name)
+        text = (f'{{"k":"{kind}","n":{n},"pid":{self.pid},"th":{ts.vid},"tn":{tn},"t":{_json(round(now, 6))},'
+                f'"obj":{oid},"key":{_json(key)},"val":{_json(val)},"si":{_json(site)},"st":{st},"sb":{sb},'
+                f'"op":{_json(op)}')
+        if sp:
+            text += f',"sp":"{sp}"'
+        if missing:
+            text += ',"missing":true'
+        line = (text + "}").encode("utf-8")
+        if self.key:
+            line += b"\t" + seal(line, self.key)
+        line += b"\n"
+        self.buffer.append(line)
+        self.buffered += len(line)
+        if self.buffered > 32768:
+            self._drain()
+        self.busy = False
 
     def after_fork(self) -> None:
         self.pid = real.getpid()

@@ -19,7 +19,7 @@ import threading
 import time
 import types
 
-from . import files, primitives, real, state
+from . import files, memory, primitives, real, state
 from .recorder import value
 from .state import config, from_submission, line, oid, record, who  # noqa: F401  (who: the recorder's clock)
 
@@ -375,6 +375,7 @@ def activate(scheduler, recorder, options: dict) -> None:
     """Give this process its scheduler and recorder; the running thread becomes MainThread."""
     global IDENT0
     state.S, state.R = scheduler, recorder
+    state.M = memory.Memory()
     _forks[:] = [0, ""]
     config.clear()
     config.update(options)
@@ -406,6 +407,7 @@ def _after_fork_in_child() -> None:
     nth = _forks[0]  # this child is its parent's nth fork
     if state.S is not None:
         state.S.after_fork_in_child()
+        state.M = memory.Memory()  # this process's own copies of everything
         # random reseeds itself from the OS in a forked child: give it a stream of its own that is
         # the same from run to run (the n-th child of this process, on this seed).
         _forks[:] = [0, f"{_forks[1]}.{nth}"]

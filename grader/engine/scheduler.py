@@ -60,6 +60,12 @@ class Scheduler:
         self.on_stop = on_stop  # called with (kind, detail) when the run must end; must not return
         self.now = 0.0
         self.steps = 0
+        self.sub = 0
+        """Accesses since the last decision: with ``steps``, an access's position (``memory``)."""
+        self.gen = 0
+        """Bumped whenever which threads can run may have changed (the fast path's guard)."""
+        self._kept = (-1, None)  # (gen, thread) of the last full pick a fast path may repeat
+        self._keep = getattr(strategy, "keep", None) if not getattr(strategy, "directing", False) else None
         self.directing = bool(getattr(strategy, "directing", False))
         """The strategy holds threads back until they race (``accessed`` must be called)."""
         self.threads: list[ThreadState] = []
@@ -73,6 +79,7 @@ class Scheduler:
     # -- threads ------------------------------------------------------------------------------
 
     def _new_state(self, daemon: bool) -> ThreadState:
+        self.gen += 1
         ts = ThreadState(len(self.threads), daemon)
         self.threads.append(ts)
         self.alive += 1
@@ -106,6 +113,7 @@ class Scheduler:
         """``ts`` has ended: wake its joiners and hand the baton on without parking."""
         ts.state = DONE
         self.alive -= 1
+        self.gen += 1
         for waiter in ts.joiners:
             self.wake(waiter)
         ts.joiners.clear()
@@ -123,6 +131,7 @@ class Scheduler:
                 ts.joiners.clear()
         me.joiners.clear()
         self.alive = 1
+        self.gen += 1
         me.real_ident = real.get_ident()
         self.by_real = {me.real_ident: me}
 
@@ -131,6 +140,16 @@ class Scheduler:
     def point(self) -> None:
         """A scheduling point at a user-visible operation: the strategy may switch threads."""
         me = self.current
+        keep = self._keep
+        if (keep is not None and self._kept[0] == self.gen and self._kept[1] is me
+                and keep(self.steps + 1)):
+            # Nothing that decides the pick has changed since ``me`` was picked, and the strategy
+            # would pick it again (PCT between its change points): no need for the full pick.
+            self.steps += 1
+            self.sub = 0
+            if self.steps > self.max_steps:
+                self._stop("steps", {"steps": self.steps})
+            return
         nxt = self._choose(count_step=True)
         self._switch(me, nxt)
 
@@ -138,6 +157,7 @@ class Scheduler:
         """Block the running thread until ``wake`` (True) or the virtual deadline passes (False)."""
         me = self.current
         me.state, me.on, me.deadline, me.ln, me.timed_out = BLOCKED, on, deadline, ln, False
+        self.gen += 1
         nxt = self._choose(count_step=False)
         self._switch(me, nxt)
         return not me.timed_out
@@ -146,6 +166,7 @@ class Scheduler:
         """Make a blocked thread runnable again (it runs when the strategy picks it)."""
         if ts.state == BLOCKED:
             ts.state, ts.on, ts.deadline = RUNNABLE, None, None
+            self.gen += 1
 
     def sleep(self, seconds: float, ln: int | None = None) -> None:
         """A sleep: in timed mode the thread waits on the virtual clock, else it only yields."""
@@ -166,9 +187,17 @@ class Scheduler:
                 return False
         return True
 
-    def accessed(self, op: str, key, ln) -> None:
-        """The running thread has just read or written a shared dict item (directed runs only)."""
-        self.strategy.accessed(self.current.vid, op, key, ln)
+    def accessed(self, op: str, key, site) -> None:
+        """The running thread has just read or written a location (directed runs only)."""
+        self.strategy.accessed(self.current.vid, op, key, site)
+
+    def trap(self, st: int, sb: int) -> None:
+        """Before the access at position ``(st, sb)``: a direction may hold the running thread
+        here (directed runs only); it then waits, not runnable, until the direction lets it go."""
+        me = self.current
+        if self.strategy.hold_at(me.vid, st, sb):
+            self.gen += 1
+            self._switch(me, self._choose(count_step=True))
 
     def let_others_run(self) -> bool:
         """The running thread waits for something outside the scheduler (a pipe, say).
@@ -209,6 +238,7 @@ class Scheduler:
         """The next thread to run; advances the clock or stops the run when none can."""
         if count_step:
             self.steps += 1
+            self.sub = 0
             if self.steps > self.max_steps:
                 self._stop("steps", {"steps": self.steps})
         held = ()
@@ -227,7 +257,10 @@ class Scheduler:
                     return None
                 self._stop("deadlock", None)
         current = self.current if self.current.state == RUNNABLE else None
-        return self.strategy.pick(runnable, current, self.steps)
+        picked = self.strategy.pick(runnable, current, self.steps)
+        if self._keep is not None:
+            self._kept = (self.gen, picked)
+        return picked
 
     def _advance_clock(self) -> list[ThreadState]:
         timed = [t for t in self.threads if t.state == BLOCKED and t.deadline is not None]
@@ -242,6 +275,7 @@ class Scheduler:
                 t.state, t.deadline, t.timed_out = RUNNABLE, None, t.on != "sleep"
                 t.on = None
                 woken.append(t)
+        self.gen += 1
         return woken
 
     def blocked(self) -> list[ThreadState]:

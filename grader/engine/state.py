@@ -7,6 +7,7 @@ import sys
 
 S = None          # the Scheduler of this run
 R = None          # the Recorder of this run
+M = None          # the Memory (locations) of this run's process
 config: dict = {}
 """The run's options (trace, seed, start method, data, semaphore cap...); cleared, never rebound."""
 

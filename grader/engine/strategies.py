@@ -47,6 +47,11 @@ class PCT:
         # Initial priorities lie above depth; lowered ones count down from depth - 1.
         ts.priority = self.depth + self.rng.random()
 
+    def keep(self, step: int) -> bool:
+        """Would ``pick`` at ``step`` leave the running thread running, when it ran the last pick
+        and nothing else changed? Yes, unless a change point is due."""
+        return not (self.change_points and step >= self.change_points[0])
+
     def pick(self, runnable: list, current, step: int):
         if self.change_points and step >= self.change_points[0]:
             self.change_points.pop(0)
@@ -59,12 +64,14 @@ class PCT:
 class Directed:
     """A base strategy replayed exactly up to its first direction, then steered by its directions.
 
-    A direction (``grader.explore.directed.Direction``, here as a dict) holds thread ``hold`` back
-    from decision ``step`` on, until thread ``th`` has made the access it races with; the held
-    thread then goes first again when the running one stops. From the first direction on there is
-    no preemption, so the run loses an update, if it does, with the fewest thread switches. A
-    direction that cannot be met (the other thread never gets there) is given up, never waited on
-    forever: when nothing else can run, or after ``PATIENCE`` decisions.
+    A direction (``grader.explore.directed.Direction``, here as a dict) holds thread ``hold`` right
+    before its access at position ``(step, sub)`` (``memory``: the decision count and the index of
+    the access since it) until thread ``th`` has made the access it races with (``op`` of ``key`` at
+    site ``site``); the held thread then goes first again when the running one stops. From the
+    first direction on there is no preemption, so the run loses an update, if it does, with the
+    fewest thread switches. A direction that cannot be met (the other thread never gets there) is
+    given up, never waited on forever: when nothing else can run, or after ``PATIENCE`` decisions;
+    one whose position the run passed without reaching it (it went another way) is dropped.
     """
 
     name = "directed"
@@ -73,7 +80,7 @@ class Directed:
 
     def __init__(self, base, directions: list[dict]):
         self.base = base
-        self.pending = sorted(directions, key=lambda d: d["step"])
+        self.pending = sorted(directions, key=lambda d: (d["step"], d.get("sub", 0)))
         self.active: list[dict] = []
         self.held: set[int] = set()
         self.resume: list[int] = []   # released threads, the most recent first
@@ -82,21 +89,31 @@ class Directed:
     def new_thread(self, ts) -> None:
         self.base.new_thread(ts)
 
+    def hold_at(self, vid: int, step: int, sub: int) -> bool:
+        """Thread ``vid`` is about to make the access at ``(step, sub)``: hold it there?"""
+        held = False
+        while self.pending and (self.pending[0]["step"], self.pending[0].get("sub", 0)) <= (step, sub):
+            d = self.pending.pop(0)
+            if (d["step"], d.get("sub", 0)) == (step, sub) and d["hold"] == vid:
+                self.active.append(dict(d, since=step))
+                self.held.add(vid)
+                self.steered = held = True
+        return held
+
     def activate(self, step: int) -> None:
-        """Called at each decision before ``pick``: start the directions due, drop stale ones."""
-        while self.pending and self.pending[0]["step"] <= step:
-            d = dict(self.pending.pop(0), since=step)
-            self.active.append(d)
-            self.held.add(d["hold"])
-            self.steered = True
+        """Called at each decision before ``pick``: drop stale directions."""
+        while self.pending and self.pending[0]["step"] < step:
+            self.pending.pop(0)  # the run went another way: that access never came
         for d in list(self.active):
             if step - d["since"] > self.PATIENCE:
                 self._release(d)
 
-    def accessed(self, vid: int, op: str, key, ln) -> None:
+    def accessed(self, vid: int, op: str, key, site) -> None:
         """Thread ``vid`` made an access: a held thread whose race partner this was may go."""
+        if type(key) is tuple:
+            key = list(key)  # as the direction has it (JSON)
         for d in list(self.active):
-            if d["th"] == vid and d["op"] == op and d["ln"] == ln and d["key"] == key:
+            if d["th"] == vid and d["op"] == op and d["site"] == site and d["key"] == key:
                 self._release(d)
 
     def give_up(self) -> None:

@@ -1,21 +1,24 @@
 """Race-directed schedules: every race a run shows is driven to its other order in a run of its own.
 
-A *candidate race* is two accesses of the same dict item by two threads, one a write, that the
-run's happens-before order does not order (no common lock, no start/join between them). A lost
-update needs exactly such a pair in the order "one thread's write, then the other's read" to be
-turned around: the reader then reads the value from before the write, and one update is
-overwritten. So for each race, the run's schedule is replayed up to the decision that let the first
-access happen; from there its thread is held back until the other thread has made its access, and
-then the run goes on without preemption (Sen, PLDI 2008; Flanagan & Godefroid, POPL 2005). One
-run per race, deduplicated by the pair of source lines and access kinds: whether a reachable
-lost update is found no longer depends on the seed, only which schedules surround it.
+A *candidate race* is two accesses of one location by two threads, one a write, that the run's
+happens-before order does not order (no common lock, no start/join between them). A lost update
+needs exactly such a pair in the order "one thread's write, then the other's read" to be turned
+around: the reader then reads the value from before the write, and one update is overwritten. So
+for each race, the run's schedule is replayed up to the first access; there its thread is held back
+until the other thread has made its access, and then the run goes on without preemption (Sen, PLDI
+2008; Flanagan & Godefroid, POPL 2005). One run per race, deduplicated by the pair of source lines
+and access kinds: whether a reachable lost update is found no longer depends on the seed, only which
+schedules surround it.
+
+Candidates come from one linear pass (``happens_before.unordered_pairs``), so a run of many
+thousand accesses is planned from in time proportional to them.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from .happens_before import Access, accesses
+from .happens_before import Access, accesses, unordered_pairs
 
 # Reversing write->read loses an update directly; the others can set one up.
 _PRIORITY = {("write", "read"): 0, ("write", "write"): 1, ("read", "write"): 2}
@@ -23,24 +26,30 @@ _PRIORITY = {("write", "read"): 0, ("write", "write"): 1, ("read", "write"): 2}
 
 @dataclass(frozen=True)
 class Direction:
-    """From scheduling decision ``step`` on, hold thread ``hold`` back until thread ``th`` has made
-    its ``op`` of ``key`` at line ``ln`` (the other side of the race), then run on without preemption."""
+    """Hold thread ``hold`` right before its access at position ``(step, sub)`` until thread ``th``
+    has made its ``op`` of ``key`` at site ``site`` (the other side of the race), then run on
+    without preemption."""
 
     step: int
     hold: int
     th: int
     op: str
     key: object
-    ln: int | None
+    site: int | None
+    sub: int = 0
 
     def as_json(self) -> dict:
-        return {"step": self.step, "hold": self.hold, "th": self.th, "op": self.op,
-                "key": list(self.key) if isinstance(self.key, tuple) else self.key, "ln": self.ln}
+        return {"step": self.step, "sub": self.sub, "hold": self.hold, "th": self.th, "op": self.op,
+                "key": _jsonable(self.key), "site": self.site}
+
+
+def _jsonable(key):
+    return [_jsonable(k) for k in key] if isinstance(key, tuple) else key
 
 
 @dataclass(frozen=True)
 class Race:
-    """Two accesses of one dict item from two threads, one a write, not ordered by happens-before."""
+    """Two accesses of one location from two threads, one a write, not ordered by happens-before."""
 
     first: Access
     second: Access
@@ -53,28 +62,19 @@ class Race:
     def direction(self) -> Direction:
         """The direction that makes ``second`` happen before ``first``."""
         s = self.second
-        return Direction(self.first.st, self.first.th, s.th, s.op, s.key, s.ln)
+        return Direction(self.first.st, self.first.th, s.th, s.op, s.key, s.site, self.first.sb)
 
 
 def races(events: Sequence[dict], proc: int = 0) -> list[Race]:
     """The first race of each signature in process ``proc``, write-then-read races first."""
-    by_item: dict[tuple, list[Access]] = {}
-    for a in accesses(events, proc):
-        by_item.setdefault((a.obj, a.key), []).append(a)
     first: dict[tuple, Race] = {}
-    for group in by_item.values():
-        if len({a.th for a in group}) < 2:
+    for a, b in unordered_pairs(accesses(events, proc)):
+        if a.st is None:
             continue
-        for j, b in enumerate(group):
-            for a in group[:j]:
-                if a.th == b.th or (a.op != "write" and b.op != "write") or a.st is None:
-                    continue
-                if a.before(b):
-                    continue
-                race = Race(a, b)
-                sig = race.signature
-                if sig not in first or (a.at, b.at) < (first[sig].first.at, first[sig].second.at):
-                    first[sig] = race
+        race = Race(a, b)
+        sig = race.signature
+        if sig not in first or (a.at, b.at) < (first[sig].first.at, first[sig].second.at):
+            first[sig] = race
     return sorted(first.values(), key=lambda r: (_PRIORITY.get((r.first.op, r.second.op), 3), r.first.at, r.second.at))
 
 
@@ -84,12 +84,12 @@ def directions_for(events: Sequence[dict], after: Iterable[Direction] = (), trie
     ``tried`` (signatures are kept per ``scope``, e.g. the run group and time mode), each as
     ``(key for tried, direction)``. A race that starts before the run's own last direction would
     change the prefix that direction relies on, so it is left to the run it came from."""
-    floor = max((d.step for d in after), default=-1)
+    floor = max(((d.step, d.sub) for d in after), default=(-1, -1))
     out = []
     seen = tried if tried is not None else set()
     for race in races(events):
         key = (scope, race.signature)
-        if key in seen or race.first.st is None or race.first.st < floor:
+        if key in seen or race.first.st is None or (race.first.st, race.first.sb) < floor:
             continue
         out.append((key, race.direction()))
     return out

@@ -22,6 +22,7 @@ from ..exercises.catalog import Exercise, course, data_file
 from ..exercises.plan import data_variant
 from ..explore.directed import directions_for
 from ..verdicts.observation import RunRecord, Schedule
+from .accesses import annotate, in_sequence
 from .engine_process import EngineProcess
 from .stable import Stabilizer
 from .workspace import Workspace, read_capped
@@ -77,7 +78,7 @@ def _execute(engine: EngineProcess, exercise: Exercise, source: str, filename: s
         ws.add_variant(name, seed, header + data_variant(name, records, seed), source)
     key = os.urandom(16)  # seals the engine's event lines: a program cannot append its own
     try:
-        job = _job(exercise, source, ws, jobs or cpu_count())
+        job, sites = _job(exercise, source, ws, jobs or cpu_count())
     except (SyntaxError, ValueError) as exc:
         return Execution([], f"{type(exc).__name__}: {exc}")
     job["key"] = key.hex()
@@ -116,7 +117,7 @@ def _execute(engine: EngineProcess, exercise: Exercise, source: str, filename: s
                 if said:  # not a run of the program's: no record, and an engine error if none ran
                     uncontained = said
                     continue
-                finished.append(_record(s, ws, line, key))
+                finished.append(_record(s, ws, line, key, sites))
         runs.extend(finished)
         if gone:
             missing = sorted(by_key.values(), key=lambda s: (s.base_seed, s.index))
@@ -131,7 +132,7 @@ def _execute(engine: EngineProcess, exercise: Exercise, source: str, filename: s
                      and "Traceback (most recent call last)" not in err)
     if runner_killed:
         runs.append(_record(missing[0], ws, {"exit": None, "signal": None, "timed_out": False,
-                                             "wall": 0.0}, key, runner_killed=True))
+                                             "wall": 0.0}, key, sites, runner_killed=True))
     engine_error = None
     if not runs and compile_error is None:
         engine_error = uncontained or (err.strip().splitlines() or ["the engine stopped without a report"])[-1]
@@ -205,15 +206,17 @@ class _Explorer:
         return out
 
 
-def _job(exercise: Exercise, source: str, ws: Workspace, jobs: int) -> dict:
-    """The child's job; the instrumented program is compiled here (one code object per script path,
-    so that ``__file__`` is each run's own copy) and travels marshalled, the same interpreter on
-    both sides. Raises SyntaxError/ValueError as ``compile`` does."""
+def _job(exercise: Exercise, source: str, ws: Workspace, jobs: int) -> tuple[dict, list]:
+    """The child's job and the program's site table; the instrumented program is compiled here (one
+    code object per script path, so that ``__file__`` is each run's own copy) and travels
+    marshalled, the same interpreter on both sides. Raises SyntaxError/ValueError as ``compile``
+    does."""
     traced = set(exercise.trace)
     codes = {}
+    sites: list = []
     for variant, seed in ws.variants:
         script = str(ws.script(variant, seed))
-        code = instrument.compile_submission(source, script, traced)
+        code, sites = instrument.instrument(source, script, traced)
         codes[script] = marshal.dumps(code).hex()
     return {
         "source": source,
@@ -227,7 +230,7 @@ def _job(exercise: Exercise, source: str, ws: Workspace, jobs: int) -> dict:
         "pct_horizon": exercise.pct_horizon,
         "jobs": jobs,
         "data": {"file": ws.spec.file},
-    }
+    }, sites
 
 
 def _spec(s: Schedule, ws: Workspace) -> dict:
@@ -250,13 +253,14 @@ def _uncontained(line: dict, ws: Workspace, s: Schedule, key: bytes) -> str | No
     return contain.uncontained(raw, key)
 
 
-def _record(schedule: Schedule, ws: Workspace, result: dict, key: bytes,
+def _record(schedule: Schedule, ws: Workspace, result: dict, key: bytes, sites: list,
             runner_killed: bool = False) -> RunRecord:
     data, _ = read_capped(ws.events(schedule.key), EVENTS_CAP)
     events, forged = decode_lines(data, key)
     kept = [e for e in events if not e.get("unsealed")]  # every process of a run seals its lines
     dropped = len(events) - len(kept)
-    events = kept
+    events = in_sequence(kept)
+    annotate(events, sites)
     procs: dict[int, int] = {}
     for e in events:
         e["proc"] = procs.setdefault(e.get("pid", 0), len(procs))

@@ -21,10 +21,13 @@ _VARIANT = {
 }
 _MODE = {"timed": ("sleepは仮想時間", "sleeps on a virtual clock"),
          "yield": ("sleepは切り替えのみ", "sleeps only yield")}
+_STRATEGY = {"pct": ("スレッドに乱数で優先度をつけた順", "threads run in an order of random priorities"),
+             "random": ("切り替えのたびにスレッドをランダムに選ぶ順", "a thread picked at random at each switch")}
 
 
 def run_label(run: RunRecord) -> Msg:
-    """``schedule #3 (pct, sleeps on a virtual clock, hidden data (lines shuffled))``."""
+    """``schedule #3 (threads run in an order of random priorities, sleeps on a virtual clock, hidden
+    data (lines shuffled))``: how it ran, in words (no scheduler jargon)."""
     s = run.schedule
     vj, ve = _VARIANT.get(s.variant, (s.variant, s.variant))
     mj, me = _MODE.get(s.time_mode, (s.time_mode, s.time_mode))
@@ -34,7 +37,7 @@ def run_label(run: RunRecord) -> Msg:
     for key, value in s.options:
         extra_j += f", {key}={value}"
         extra_e += f", {key}={value}"
-    how_j, how_e = s.strategy, s.strategy
+    how_j, how_e = _STRATEGY.get(s.strategy, (s.strategy, s.strategy))
     if s.directions:
         how_j = f"#{s.origin} の競合の順序を逆にした実行"
         how_e = f"race-directed from #{s.origin}"

@@ -8,8 +8,8 @@ turn the ``Failure`` an assert carries into a string; this marker keeps it an ob
 from __future__ import annotations
 
 from ..model import Failure, Msg
-from .analysis import (LostUpdate, calls, describe_lost_update, expected_tally, find_tally, simplest_loss,
-                       thread_timeline)
+from .analysis import (LostUpdate, calls, describe_lost_update, expected_tally, find_tally, how_lost,
+                       simplest_loss, thread_timeline)
 from .analysis._common import fmt
 from .analysis.timeline import join_timeline, lost_update_timeline
 from .common import line_ref, run_label
@@ -63,7 +63,15 @@ def wrong_tally_failure(run: RunRecord, expected: dict, got: dict, ln: int | Non
     summary = Msg(f"集計結果が正しくありません: {detail_ja}", f"the tally is wrong: {detail_en}")
     if loss is not None:
         head, trace = describe_lost_update(loss)
-        summary = Msg(f"{summary.ja}（{head.ja}）", f"{summary.en} ({head.en})")
+        how = how_lost(loss)
+        # The count is the tally's; the interleaving tells one of the losses.
+        short = sum(e - g for _, e, g in diffs if isinstance(e, int) and isinstance(g, int) and e > g)
+        if short > 1:
+            why = Msg(f"合計 {short} 回分足りません。そのうち1回の更新が失われた順序を下に示します: {how.ja}",
+                      f"{short} counts short in all; the interleaving below shows how one update was lost: {how.en}")
+        else:
+            why = Msg(f"更新が1回失われました: {how.ja}", f"one update was lost: {how.en}")
+        summary = Msg(f"{summary.ja}（{why.ja}）", f"{summary.en} ({why.en})")
         timeline = lost_update_timeline(run.events, loss, caption=head)  # the same interleaving, drawn
     return Failure(summary=summary, expected=Msg.same(fmt_dict(expected)), observed=Msg.same(fmt_dict(got)),
                    where=where(run, ln), trace=trace, timeline=timeline)

@@ -71,7 +71,7 @@ class RunRecord:
 
     def output(self, process: int = 0, stream: str = "out") -> str:
         """Text the program's process number ``process`` wrote to ``stream``."""
-        return "".join(e["s"] for e in self.events if e["k"] == "out" and e.get("proc", 0) == process
+        return "".join(e["s"] for e in self.kinds.get("out", ()) if e.get("proc", 0) == process
                        and e.get("stream", "out") == stream)
 
     def all_output(self) -> str:
@@ -88,10 +88,27 @@ class RunRecord:
 
     # -- events --------------------------------------------------------------------------------
 
-    def of(self, *kinds: str, process: int | None = 0) -> Iterator[dict]:
-        """Events of these kinds (of one process, or of all when ``process`` is None)."""
+    @cached_property
+    def kinds(self) -> dict[str, list[dict]]:
+        """The events of each kind, in order (built once: the checks ask often, accesses are many)."""
+        out: dict[str, list[dict]] = {}
         for e in self.events:
-            if e["k"] in kinds and (process is None or e.get("proc", 0) == process):
+            k = e["k"]
+            if k in out:
+                out[k].append(e)
+            else:
+                out[k] = [e]
+        return out
+
+    def of(self, *kinds: str, process: int | None = 0) -> Iterator[dict]:
+        """Events of these kinds (of one process, or of all when ``process`` is None), in order."""
+        if len(kinds) == 1:
+            chosen = self.kinds.get(kinds[0], ())
+        else:
+            wanted = set(kinds)
+            chosen = (e for e in self.events if e["k"] in wanted)
+        for e in chosen:
+            if process is None or e.get("proc", 0) == process:
                 yield e
 
     def first(self, kind: str, process: int | None = 0) -> dict | None:
@@ -102,14 +119,14 @@ class RunRecord:
         """Process numbers seen, 0 being the program's main process."""
         return sorted({e.get("proc", 0) for e in self.events})
 
-    @property
+    @cached_property
     def stop_event(self) -> dict | None:
         """The deadlock or limit event that ended the run, if any."""
-        return next((e for e in self.events if e["k"] in ("deadlock", "limit") and e.get("proc", 0) == 0), None)
+        return next(self.of("deadlock", "limit"), None)
 
-    @property
+    @cached_property
     def exceptions(self) -> list[dict]:
-        return [e for e in self.events if e["k"] == "exc"]
+        return list(self.kinds.get("exc", ()))
 
     @property
     def ended_normally(self) -> bool:

@@ -18,21 +18,56 @@ def installed_hooks():
 
 
 @pytest.mark.parametrize("src, expected", [
-    ("x = d[k]", "x = __grader_getitem__(d, k)"),
-    ("d[k] = v", "__grader_setitem__(d, k, v)"),
-    ("d[k] += 1", "__grader_augitem__(d, k, 'iadd', lambda: 1)"),
-    ("d[t] = d.get(t, 0) + 1", "__grader_setitem__(d, t, __grader_get__(d, t, 0) + 1)"),
-    ("ok = t in d", "ok = __grader_contains__(d, t)"),
-    ("ok = t not in d", "ok = not __grader_contains__(d, t)"),
+    ("x = d[k]", "x = __grader_getitem__(d, k, 0)"),
+    ("d[k] = v", "__grader_setitem__(v, d, k, 0)"),  # the value first, as Python evaluates it
+    ("d[k] += 1", "__grader_augitem__(d, k, 'iadd', lambda: 1, 0)"),
+    ("d[t] = d.get(t, 0) + 1", "__grader_setitem__(__grader_call__(0, d, 'get', t, 0) + 1, d, t, 2)"),
+    ("ok = t in d", "ok = __grader_contains__(d, t, 0)"),
+    ("ok = t not in d", "ok = not __grader_contains__(d, t, 0)"),
+    ("del d[k]", "__grader_delitem__(d, k, 0)"),
+    ("y = lst[1:]", "y = __grader_getitem__(lst, __grader_slice__(1, None, None), 0)"),
+    ("a[i], b = 1, 2", "__grader_store__(a, 0)[i], b = (1, 2)"),
+    ("x = o.a", "x = __grader_attr__(o, 'a', 0)"),
+    ("o.a = 1", "__grader_attrset__(1, o, 'a', 0)"),
+    ("o.a -= n", "__grader_augattr__(o, 'a', 'isub', lambda: n, 0)"),
+    ("o.f(1)", "o.f(1)"),  # looking a method up reads no state
+    ("lst.append(t)", "__grader_call__(0, lst, 'append', t)"),
+    ("dict.__setitem__(d, k, 1)", "__grader_call__(0, dict, '__setitem__', d, k, 1)"),
+    ("x = getattr(o, 'a', 0)", "x = __grader_getattr__(0, o, 'a', 0)"),
+    ("setattr(o, name, 1)", "__grader_setattr__(0, o, name, 1)"),
+    ("lst += [1]", "lst = __grader_iop__(lst, 'iadd', [1], 0)"),
+    ("import threading\nt = threading.Thread()", "import threading\nt = threading.Thread()"),
 ])
-def test_dict_accesses_become_hooks(src, expected):
+def test_accesses_become_hooks(src, expected):
     # Compared as trees: ast.unparse's spacing differs between Python versions ("lambda : 1" on 3.10).
     assert ast.dump(ast.parse(rewritten(src))) == ast.dump(ast.parse(expected))
 
 
-@pytest.mark.parametrize("src", ["y = lst[1:]", "del d[k]", "a[i], b = 1, 2", "x = d.get(k, default=0)"])
-def test_slices_deletes_and_unusual_forms_are_left_alone(src):
-    assert "__grader_" not in rewritten(src)
+def test_globals_that_functions_rebind_are_hooked_where_they_mean_the_global():
+    src = ("n = 0\ncnt = {}\n"
+           "def f(t):\n    global n, cnt\n    n += 1\n    cnt = {**cnt, t: 1}\n"
+           "def g():\n    return n\n"
+           "def h(n):\n    return n\n"
+           "class C:\n    n = 5\n")
+    out = rewritten(src)
+    assert "__grader_gstore__('n', 0" in out                      # the module's own assignment
+    assert "__grader_gaug__('n', 'iadd', lambda: 1" in out        # under ``global n``
+    assert "__grader_gstore__('cnt', {**__grader_gload__('cnt'" in out
+    assert "return __grader_gload__('n'" in out                   # g reads the global
+    assert "def h(n):\n    return n" in out                      # h's n is its parameter
+    assert "class C:\n    n = 5" in out                          # a class body's own name
+
+
+def test_private_attributes_are_mangled_as_the_compiler_does():
+    out = rewritten("class _Acc:\n    def f(self):\n        self.__b += 1\n        return self.__b\n")
+    assert "'_Acc__b'" in out and "'__b'" not in out
+
+
+def test_the_site_table_names_each_object_as_the_program_writes_it():
+    from grader.engine.instrument import instrument_tree
+    _, sites = instrument_tree(ast.parse("src.balance -= 1\nCOUNTS[i] += 1\nself.cnt['a'] = 2\n"))
+    assert [(s.ln, s.kind, s.label) for s in sites] == [
+        (1, "attr", "src"), (2, "item", "COUNTS"), (3, "attr", "self"), (3, "item", "self.cnt")]
 
 
 def test_traced_functions_get_the_trace_decorator_first():

@@ -41,3 +41,39 @@ def en_count(n: int, word: str, plural: str | None = None) -> str:
     if n == 1:
         return f"one {word}"
     return f"{n} {plural or word + 's'}"
+
+
+def key_text(key) -> str:
+    """A key as the program writes it in a subscript: ``'くさ'``, ``2``, ``('a', 1)``."""
+    if isinstance(key, list):
+        key = tuple(key)
+    return repr(key)
+
+
+def place(e: dict) -> str:
+    """The location an access event touched, named as the program names it: ``cnt['くさ']``,
+    ``COUNTS[2]``, ``src.balance``, ``cnt`` (a global), ``NAMES`` (a container's contents)."""
+    sp, label, key = e.get("sp"), e.get("lbl") or "?", e.get("key")
+    if not e.get("lbl") and sp is None:
+        return fmt(key)
+    if sp == "a":
+        return f"{label}.{key}"
+    if sp == "g":
+        return str(key)
+    if sp == "c":
+        return label
+    return f"{label}[{key_text(key)}]"
+
+
+def is_global(e: dict) -> bool:
+    return e.get("sp") == "g"
+
+
+def place_msg(e: dict) -> Msg:
+    """``place`` for a sentence: a global is called one (``グローバル変数 cnt`` / ``the global cnt``);
+    the key alone when the object's name is not known (``くさ``)."""
+    if e.get("sp") == "g":
+        return Msg(f"グローバル変数 {e.get('key')}", f"the global {e.get('key')}")
+    if not e.get("lbl") and e.get("sp") is None:
+        return Msg.same(fmt(e.get("key")))
+    return Msg.same(place(e))

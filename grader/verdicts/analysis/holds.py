@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+from grader.memo import by_events
+
 from ._common import LOCK_KINDS, SYNC_KINDS, proc_of, thread_label, tid
 
 _NONE: frozenset = frozenset()
@@ -95,6 +97,7 @@ class HoldTracker:
         return [t for _, t in sorted(found)]
 
 
+@by_events
 def held_locks(events: Sequence[dict]) -> list[frozenset[Hold]]:
     """For each event (same index), the sync objects its thread holds just after it.
 

@@ -1,13 +1,19 @@
 """Lost updates: a write based on a stale read, and the trace that proves it."""
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterator, Sequence
 
+from grader.memo import by_events
 from grader.model import Msg
 
-from ._common import at_line, en_count, fmt, thread_label, tid
-from .dicts import _hashable
+from ._common import at_line, en_count, fmt, place, thread_label, tid
+from .shared import location
+
+_CANDIDATES = 4
+"""Of the writes one stale write overwrote, the first and the last few are weighed to tell it
+simply: the plainest telling is among them, and weighing all would cost the square of a long run."""
 
 
 @dataclass(frozen=True)
@@ -28,13 +34,20 @@ class Step:
     missing: bool = False
     """A read of an absent key that got a default (``defaultdict``, ``dict.get``)."""
     via: str | None = None
-    """How a read was made: ``[]`` (``d[k]``), ``in`` (a check) or ``get``."""
+    """How the access was made: ``[]`` (``d[k]``), ``in`` (a check), ``get``, ``append``..."""
+    sp: str | None = None
+    """The kind of location: None (an item), ``a`` (an attribute), ``g`` (a global), ``c`` (the
+    contents of a container as a whole)."""
+    label: str | None = None
+    """How the program names the object (``cnt_dct``); None when not known."""
+    place: str = ""
+    """The location as the program names it (``cnt_dct['くさ']``, ``src.balance``)."""
 
     @classmethod
     def of(cls, at: int, e: dict) -> "Step":
         p, th = tid(e)
         return cls(at, e.get("n"), p, th, thread_label(e), e["k"], e.get("key"), e.get("val"),
-                   e.get("ln"), bool(e.get("missing")), e.get("op"))
+                   e.get("ln"), bool(e.get("missing")), e.get("op"), e.get("sp"), e.get("lbl"), place(e))
 
 
 @dataclass(frozen=True)
@@ -96,42 +109,51 @@ class LostUpdate:
         return tuple(names)
 
 
+def _losses(events: Sequence[dict], basis: dict[int, int | None]) -> Iterator[tuple[int, int, list[int]]]:
+    """``(read, write, lost writes)`` for every write based on a stale read, in order; fills
+    ``basis`` (write -> the read it was based on). One pass; each write looks back only at the
+    writes made since its own read."""
+    pending: dict[tuple, int] = {}
+    writes: dict[tuple, list[int]] = {}
+    for i, e in enumerate(events):
+        k = e["k"]
+        if k != "read" and k != "write":
+            continue
+        loc = location(e)
+        th = e.get("th", 0)
+        if k == "read":
+            pending[(loc, th)] = i
+            continue
+        r = pending.pop((loc, th), None)
+        basis[i] = r
+        history = writes.setdefault(loc, [])
+        if r is not None:
+            lost = [w for w in history[bisect_right(history, r):] if events[w].get("th", 0) != th]
+            if lost:
+                yield r, i, lost
+        history.append(i)
+
+
+def _lost_update(events, basis, r: int, i: int, lost: list[int]) -> LostUpdate:
+    e = events[i]
+    at = {r, i, *lost}
+    at.update(basis[w] for w in lost if basis.get(w) is not None)
+    steps = tuple(Step.of(j, events[j]) for j in sorted(at))
+    return LostUpdate(tid(e)[0], e.get("obj"), e.get("key"), Step.of(r, events[r]), Step.of(i, e),
+                      tuple(Step.of(w, events[w]) for w in lost),
+                      tuple(None if basis.get(w) is None else Step.of(basis[w], events[basis[w]]) for w in lost),
+                      steps)
+
+
 def lost_updates(events: Sequence[dict]) -> list[LostUpdate]:
     """Every lost update, in the order of the write that lost it (the first is the clearest).
 
-    Within one process: for a write by thread X of ``(obj, key)``, X's last read of that item
-    since its previous write of it is its basis; every write of the item by another thread
-    between that read and X's write is overwritten by a value computed without it.
+    Within one process: for a write by thread X of a location, X's last read of it since its
+    previous write of it is its basis; every write of the location by another thread between that
+    read and X's write is overwritten by a value computed without it.
     """
-    pending: dict[tuple, int] = {}
     basis: dict[int, int | None] = {}
-    writes: dict[tuple, list[int]] = {}
-    out: list[LostUpdate] = []
-    for i, e in enumerate(events):
-        k = e["k"]
-        if k not in ("read", "write"):
-            continue
-        p, th = tid(e)
-        item = (p, e.get("obj"), _hashable(e.get("key")))
-        if k == "read":
-            pending[(item, th)] = i
-            continue
-        r = pending.pop((item, th), None)
-        basis[i] = r
-        history = writes.setdefault(item, [])
-        if r is not None:
-            lost = [w for w in history if w > r and tid(events[w])[1] != th]
-            if lost:
-                at = {r, i, *lost}
-                at.update(basis[w] for w in lost if basis[w] is not None)
-                steps = tuple(Step.of(j, events[j]) for j in sorted(at))
-                out.append(LostUpdate(
-                    p, e.get("obj"), e.get("key"), Step.of(r, events[r]), Step.of(i, e),
-                    tuple(Step.of(w, events[w]) for w in lost),
-                    tuple(None if basis[w] is None else Step.of(basis[w], events[basis[w]]) for w in lost),
-                    steps))
-        history.append(i)
-    return out
+    return [_lost_update(events, basis, r, i, lost) for r, i, lost in _losses(events, basis)]
 
 
 def simplest(lu: LostUpdate) -> LostUpdate:
@@ -147,54 +169,116 @@ def simplest(lu: LostUpdate) -> LostUpdate:
     return best[1] if best is not None else lu
 
 
+def _evident(events, r: int, i: int, w: int, rw: int | None) -> bool:
+    """``LostUpdate.evident`` for one lost write, on the events themselves."""
+    write, lost, read = events[i], events[w], events[r]
+    if lost.get("val") != write.get("val"):
+        return True
+    if rw is None:
+        return False
+    base = events[rw]
+    return ("in" not in (base.get("op"), read.get("op")) and base.get("val") == read.get("val")
+            and write.get("val") != read.get("val"))
+
+
+@by_events
 def simplest_loss(events: Sequence[dict]) -> LostUpdate | None:
     """Of a run's lost updates, the one told with the fewest thread switches (then the earliest),
-    an evident one first."""
-    found = [simplest(lu) for lu in lost_updates(events)]
-    return min(found, key=lambda lu: (not lu.evident, lu.switches, len(lu.steps), lu.write.at), default=None)
+    an evident one first. Linear in the run's accesses: the tellings are weighed on the events,
+    and only the best is built."""
+    basis: dict[int, int | None] = {}
+    best = None
+    for r, i, lost in _losses(events, basis):
+        weighed = lost if len(lost) <= 2 * _CANDIDATES else lost[:_CANDIDATES] + lost[-_CANDIDATES:]
+        for w in weighed:
+            rw = basis.get(w)
+            at = sorted({r, i, w} | ({rw} if rw is not None else set()))
+            threads = [tid(events[j]) for j in at]
+            switches = sum(1 for a, b in zip(threads, threads[1:]) if a != b)
+            rank = (not _evident(events, r, i, w, rw), switches, len(at), i, w)
+            if best is None or rank < best[0]:
+                best = (rank, r, i, w)
+    if best is None:
+        return None
+    _, r, i, w = best
+    return simplest(_lost_update(events, basis, r, i, [w]))
 
 
 _EN_NUMBERS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight",
                9: "nine", 10: "ten"}
 
 
+def _what(step: Step) -> Msg:
+    """The location of a step as the program names it (``cnt['くさ']``, ``src.balance``, the
+    global ``cnt``); the key alone when the object's name is not known."""
+    if step.sp == "g":
+        return Msg(f"グローバル変数 {step.key}", f"the global {step.key}")
+    if step.label is None and step.sp is None:
+        return Msg.same(fmt(step.key))
+    return Msg.same(step.place)
+
+
+def _container(step: Step) -> Msg:
+    return Msg.same(step.label) if step.label else Msg("辞書", "the dict")
+
+
 def describe_step(step: Step) -> Msg:
-    """``Thread-3 (counter) read くさ = 1 (line 19)`` / ``Thread-3 (counter) が くさ = 1 を読む (19行目)``."""
-    key, val, line = fmt(step.key), fmt(step.val), at_line(step.ln)
+    """``Thread-3 (counter) read cnt['くさ'] = 1 (line 19)`` / ``Thread-3 (counter) が cnt['くさ'] = 1 を読む (19行目)``."""
+    key, val, line, tn = fmt(step.key), fmt(step.val), at_line(step.ln), step.tn
+    if step.sp == "c":  # a container's contents as a whole: membership, append, remove...
+        box = step.label or "?"
+        if step.op == "read" and step.via == "in":
+            if step.missing:
+                return Msg(f"{tn} が {val} は {box} にないと確かめる{line.ja}", f"{tn} checked: {val} not in {box}{line.en}")
+            return Msg(f"{tn} が {val} は {box} にあると確かめる{line.ja}", f"{tn} checked: {val} in {box}{line.en}")
+        if step.op == "read":
+            return Msg(f"{tn} が {box} を調べる（{step.via}）{line.ja}", f"{tn} looked through {box} ({step.via}){line.en}")
+        if step.via in ("append", "appendleft", "insert"):
+            return Msg(f"{tn} が {box} に {val} を追加する{line.ja}", f"{tn} added {val} to {box} ({step.via}){line.en}")
+        return Msg(f"{tn} が {box} を変更する（{step.via}）{line.ja}", f"{tn} changed {box} ({step.via}){line.en}")
+    what = _what(step)
     if step.op == "read" and step.via == "in":
+        box = _container(step)
         if step.missing:
-            return Msg(f"{step.tn} が {key} は辞書にないと確かめる{line.ja}",
-                       f"{step.tn} checked: {key} not in the dict{line.en}")
-        return Msg(f"{step.tn} が {key} は辞書にある（= {val}）と確かめる{line.ja}",
-                   f"{step.tn} checked: {key} in the dict (= {val}){line.en}")
+            return Msg(f"{tn} が {key} は {box.ja} にないと確かめる{line.ja}",
+                       f"{tn} checked: {key} not in {box.en}{line.en}")
+        return Msg(f"{tn} が {key} は {box.ja} にある（= {val}）と確かめる{line.ja}",
+                   f"{tn} checked: {key} in {box.en} (= {val}){line.en}")
     if step.op == "read":
-        missing = Msg("（キーがまだなく既定値）", " (not in the dict yet: the default)") if step.missing else Msg("", "")
-        return Msg(f"{step.tn} が {key} = {val} を読む{missing.ja}{line.ja}",
-                   f"{step.tn} read {key} = {val}{missing.en}{line.en}")
-    return Msg(f"{step.tn} が {key} = {val} を書く{line.ja}", f"{step.tn} wrote {key} = {val}{line.en}")
+        missing = Msg("", "")
+        if step.missing:
+            missing = (Msg("（属性がまだなく既定値）", " (no such attribute yet: the default)") if step.sp == "a"
+                       else Msg("（キーがまだなく既定値）", " (not in the dict yet: the default)"))
+        return Msg(f"{tn} が {what.ja} = {val} を読む{missing.ja}{line.ja}",
+                   f"{tn} read {what.en} = {val}{missing.en}{line.en}")
+    if step.via in ("del", "pop", "delattr"):
+        return Msg(f"{tn} が {what.ja} を削除する{line.ja}", f"{tn} deleted {what.en}{line.en}")
+    return Msg(f"{tn} が {what.ja} = {val} を書く{line.ja}", f"{tn} wrote {what.en} = {val}{line.en}")
 
 
-def describe_lost_update(lu: LostUpdate) -> tuple[Msg, tuple[Msg, ...]]:
-    """A one-line summary of ``lu`` and its trace, one ``Msg`` per step.
-
-    Summary: ``更新が1回失われました: 2つのスレッドが同じ値 くさ=1 を読んでから書き込みました`` /
-    ``one update was lost: two threads read くさ=1 before either wrote``. The last step names
-    the thread(s) whose update is lost.
-    """
-    key, val = fmt(lu.key), fmt(lu.read.val)
-    n_lost = len(lu.lost)
-    lost_en = f"{en_count(n_lost, 'update')} {'was' if n_lost == 1 else 'were'} lost"
-    lost_ja = f"更新が{n_lost}回失われました"
+def how_lost(lu: LostUpdate) -> Msg:
+    """How ``lu`` loses its update, in one sentence without the count: ``2つのスレッドが同じ値
+    cnt['くさ']=0 を読んでから書き込みました`` / ``two threads read cnt['くさ']=0 before either wrote``."""
+    val = fmt(lu.read.val)
+    what = _what(lu.write)
+    wv = f"{what.ja}={fmt(lu.write.val)}", f"{what.en}={fmt(lu.write.val)}"
     if lu.split_check:
         others, wrote = lu.lost_threads, lu.lost[-1]
-        summary = Msg(
-            f"{lost_ja}: {lu.read.tn} が {key} が辞書にないことを確かめてから書き込むまでの間に"
-            f" {'、'.join(others)} が {key}={fmt(wrote.val)} を書き込み、{lu.read.tn} の {key}={fmt(lu.write.val)}"
+        if lu.read.sp == "c":
+            box = lu.read.label or "?"
+            return Msg(
+                f"{lu.read.tn} が {val} は {box} にないと確かめてから追加するまでの間に {'、'.join(others)} が"
+                f" {box} を変更し、{lu.read.tn} も追加しました（確認と追加が分かれていて、その間に他のスレッドが入れます）",
+                f"{lu.read.tn} checked that {val} was not in {box}, then {_en_list(others)} changed {box}"
+                f" before {lu.read.tn} added it too (the check and the add were split: another thread got in between)")
+        key, box = fmt(lu.key), _container(lu.read)
+        return Msg(
+            f"{lu.read.tn} が {key} が {box.ja} にないことを確かめてから書き込むまでの間に"
+            f" {'、'.join(others)} が {what.ja}={fmt(wrote.val)} を書き込み、{lu.read.tn} の {wv[0]}"
             " がそれを上書きしました（確認と書き込みが分かれていて、その間に他のスレッドが入れます）",
-            f"{lost_en}: {lu.read.tn} checked that {key} was not in the dict, then {_en_list(others)} wrote"
-            f" {key}={fmt(wrote.val)} before {lu.read.tn} wrote {key}={fmt(lu.write.val)} over it"
+            f"{lu.read.tn} checked that {key} was not in {box.en}, then {_en_list(others)} wrote"
+            f" {what.en}={fmt(wrote.val)} before {lu.read.tn} wrote {wv[1]} over it"
             " (the check and the write were split: another thread got in between)")
-        return summary, _trace(lu)
     same_value = [lu.read.tn]
     for r in lu.lost_reads:
         if r is not None and r.val == lu.read.val and r.tn not in same_value:
@@ -203,17 +287,28 @@ def describe_lost_update(lu: LostUpdate) -> tuple[Msg, tuple[Msg, ...]]:
         count = len(same_value)
         word = _EN_NUMBERS.get(count, str(count))
         either = "either" if count == 2 else "any of them"
-        summary = Msg(f"{lost_ja}: {count}つのスレッドが同じ値 {key}={val} を読んでから書き込みました",
-                      f"{lost_en}: {word} threads read {key}={val} before {either} wrote")
-    else:
-        others = lu.lost_threads
-        wrote = lu.lost[-1]
-        summary = Msg(
-            f"{lost_ja}: {lu.read.tn} が {key}={val} を読んでから書き込むまでの間に"
-            f" {'、'.join(others)} が {key}={fmt(wrote.val)} を書き込み、それが上書きされました",
-            f"{lost_en}: {lu.read.tn} read {key}={val}, then {_en_list(others)} wrote"
-            f" {key}={fmt(wrote.val)} before {lu.read.tn} wrote over it")
-    return summary, _trace(lu)
+        return Msg(f"{count}つのスレッドが同じ値 {what.ja}={val} を読んでから書き込みました",
+                   f"{word} threads read {what.en}={val} before {either} wrote")
+    others = lu.lost_threads
+    wrote = lu.lost[-1]
+    return Msg(
+        f"{lu.read.tn} が {what.ja}={val} を読んでから書き込むまでの間に"
+        f" {'、'.join(others)} が {what.ja}={fmt(wrote.val)} を書き込み、それが上書きされました",
+        f"{lu.read.tn} read {what.en}={val}, then {_en_list(others)} wrote"
+        f" {what.en}={fmt(wrote.val)} before {lu.read.tn} wrote over it")
+
+
+def describe_lost_update(lu: LostUpdate) -> tuple[Msg, tuple[Msg, ...]]:
+    """A one-line summary of ``lu`` and its trace, one ``Msg`` per step.
+
+    Summary: ``更新が1回失われました: 2つのスレッドが同じ値 くさ=1 を読んでから書き込みました`` /
+    ``one update was lost: two threads read くさ=1 before either wrote`` (the count is this
+    interleaving's). The last step names the thread(s) whose update is lost.
+    """
+    n_lost = len(lu.lost)
+    lost_en = f"{en_count(n_lost, 'update')} {'was' if n_lost == 1 else 'were'} lost"
+    how = how_lost(lu)
+    return Msg(f"更新が{n_lost}回失われました: {how.ja}", f"{lost_en}: {how.en}"), _trace(lu)
 
 
 def _trace(lu: LostUpdate) -> tuple[Msg, ...]:

@@ -6,13 +6,15 @@ from typing import Sequence
 
 from grader.model import Failure, Msg
 
-from ._common import SEMAPHORE_KINDS, fmt, tid
-from .dicts import RMW, rmw_windows
+from ._common import SEMAPHORE_KINDS, fmt, place_msg, tid
+from .shared import RMW, rmw_windows
 from .holds import HoldTracker, held_locks, sync_objects
 
 EXPECTED_LOCK = Msg(
-    "全スレッドで共有する1つのLockを、共有辞書の値を読んでから書き込むまでずっと持っていること",
-    "one Lock, shared by all threads, held from each read of the shared dict to the write that follows it",
+    "全スレッドで共有する1つのLockを、共有データ（辞書の値・リストの要素・属性・グローバル変数）を読んでから"
+    "書き込むまでずっと持っていること",
+    "one Lock, shared by all threads, held from each read of shared state (a dict's item, a list's element, "
+    "an attribute, a global) to the write that follows it",
 )
 
 
@@ -94,12 +96,13 @@ def lock_verdict(events: Sequence[dict], per_key_ok: bool = False) -> LockVerdic
     ``per_key_ok`` also accepts one common lock per dict item (a lock per type).
     """
     holds = held_locks(events)
-    rmws = _concurrent_rmws(events, rmw_windows(events, only_shared=True, holds=holds))
+    rmws = _concurrent_rmws(events, rmw_windows(events, only_shared=True))
     objects = sync_objects(events)
     if not rmws:
         return LockVerdict(False, "no_rmw", Msg(
-            "共有辞書の値を読んでから書き込むスレッドが見つからず、Lockの使い方を判定できません",
-            "no thread read and then wrote a shared dict, so there is no read-modify-write for a Lock to guard"))
+            "複数のスレッドが共有するデータを読んでから書き込むスレッドが見つからず、Lockの使い方を判定できません",
+            "no thread read and then wrote state that other threads share, so there is no read-modify-write "
+            "for a Lock to guard"))
     common = frozenset.intersection(*(frozenset(h.key for h in r.lock_guards) for r in rmws))
     if common:
         lock = min(common)
@@ -133,15 +136,15 @@ def lock_verdict(events: Sequence[dict], per_key_ok: bool = False) -> LockVerdic
             f"スレッドごとに別のLockを使っています（{len(guards)}個）: 互いを排除しないので更新が失われます",
             f"each thread uses its own Lock ({len(guards)} different Lock objects), so they do not exclude each other"),
             observed=Msg(
-                f"{a.tn} と {b.tn} はそれぞれ自分のLockを持ったまま、同時に {_keys(a, b)} を読み書きできます",
-                f"{a.tn} and {b.tn} each hold a Lock of their own while updating {_keys(a, b)},"
+                f"{a.tn} と {b.tn} はそれぞれ自分のLockを持ったまま、同時に {_keys(a, b).ja} を読み書きできます",
+                f"{a.tn} and {b.tn} each hold a Lock of their own while updating {_keys(a, b).en},"
                 " so both can be inside at once"),
             where=where, rmw=b, locks=tuple(guards))
 
     if per_key_ok:
         groups: dict[tuple, list[RMW]] = {}
         for r in rmws:
-            groups.setdefault((r.proc, r.obj, repr(r.key)), []).append(r)
+            groups.setdefault(r.location, []).append(r)
         if all(frozenset.intersection(*(frozenset(h.key for h in r.lock_guards) for r in g)) for g in groups.values()):
             return LockVerdict(True, "per_key", Msg(
                 "キーごとに1つのLockが、そのキーのすべての読み書きを守っています",
@@ -154,28 +157,46 @@ def lock_verdict(events: Sequence[dict], per_key_ok: bool = False) -> LockVerdic
     return LockVerdict(False, "different_locks", Msg(
         f"読んで書く処理が{len(guards)}個の異なるLockで守られていて、全スレッドに共通の1つのLockがありません",
         f"the read-modify-writes are guarded by {len(guards)} different Locks, not by one Lock shared by all threads"),
-        observed=Msg(f"{a.tn} は {na.ja} を、{b.tn} は {nb.ja} を持って辞書を読み書きしています",
-                     f"{a.tn} held {na.en} and {b.tn} held {nb.en} while updating the dict"),
+        observed=Msg(f"{a.tn} は {na.ja} を、{b.tn} は {nb.ja} を持って {_keys(a, b).ja} を読み書きしています",
+                     f"{a.tn} held {na.en} and {b.tn} held {nb.en} while updating {_keys(a, b).en}"),
         where=Msg(f"{_span(a).ja}、{_span(b).ja}", f"{_span(a).en}; {_span(b).en}"),
         rmw=b, locks=tuple(guards))
 
 
-def _keys(a: RMW, b: RMW) -> str:
-    ka, kb = fmt(a.key), fmt(b.key)
-    return ka if ka == kb else f"{ka} / {kb}"
+def _keys(a: RMW, b: RMW) -> Msg:
+    ka, kb = place_msg(a.write), place_msg(b.write)
+    return ka if ka == kb else Msg(f"{ka.ja} / {kb.ja}", f"{ka.en} / {kb.en}")
 
 
 def _two_apart(rmws: list[RMW]) -> tuple[RMW, RMW]:
-    """Two read-modify-writes of different threads sharing no lock (the same key if possible)."""
-    pairs = [(a, b) for i, a in enumerate(rmws) for b in rmws[i + 1:]
-             if a.thread != b.thread and not ({h.key for h in a.lock_guards} & {h.key for h in b.lock_guards})]
-    same = [(a, b) for a, b in pairs if (a.proc, a.obj, repr(a.key)) == (b.proc, b.obj, repr(b.key))]
-    return (same or pairs or [(rmws[0], rmws[-1])])[0]
+    """Two read-modify-writes of different threads sharing no lock (the same location if possible,
+    the earliest such pair otherwise). Each is compared with the first few of every other thread
+    and lock set: linear in the windows."""
+    def apart(a: RMW, b: RMW) -> bool:
+        return a.thread != b.thread and not ({h.key for h in a.lock_guards} & {h.key for h in b.lock_guards})
+
+    seen: dict[tuple, list[RMW]] = {}     # location -> one window per (thread, lock set)
+    anywhere: list[RMW] = []              # the same, whatever the location
+    fallback = None
+    for b in rmws:
+        sig = (b.thread, frozenset(h.key for h in b.lock_guards))
+        mine = seen.setdefault(b.location, [])
+        for a in mine:
+            if apart(a, b):
+                return a, b
+        if fallback is None:
+            fallback = next(((a, b) for a in anywhere if apart(a, b)), None)
+        if all((a.thread, frozenset(h.key for h in a.lock_guards)) != sig for a in mine):
+            mine.append(b)
+        if all((a.thread, frozenset(h.key for h in a.lock_guards)) != sig for a in anywhere):
+            anywhere.append(b)
+    return fallback or (rmws[0], rmws[-1])
 
 
 def _unguarded(events, holds, objects, rmws: list[RMW], bare: list[RMW]) -> LockVerdict:
     r = bare[0]
-    key, val = fmt(r.key), fmt(r.read.get("val"))
+    what, val = place_msg(r.write), fmt(r.read.get("val"))
+    kj, ke = what.ja, what.en
     rj, re_ = _line(r.read_line)
     wj, we = _line(r.write_line)
     released = [h for h in holds[r.read_at] if h.is_lock and h not in holds[r.write_at]]
@@ -187,11 +208,11 @@ def _unguarded(events, holds, objects, rmws: list[RMW], bare: list[RMW]) -> Lock
         lj, le = _line(rel.get("ln") if rel else None)
         name = _name(objects.get(h.key), h.kind)
         return LockVerdict(False, "released_between", Msg(
-            f"{r.tn} が {key} を読んでから書き込むまでの間にロックを解放しました",
-            f"{r.tn} released the lock between reading {key} and writing it"),
-            observed=Msg(f"{name.ja}を{lj}で解放してから、{rj}で読んだ古い値 {key}={val} をもとに{wj}で書き込んでいます",
+            f"{r.tn} が {kj} を読んでから書き込むまでの間にロックを解放しました",
+            f"{r.tn} released the lock between reading {ke} and writing it"),
+            observed=Msg(f"{name.ja}を{lj}で解放してから、{rj}で読んだ古い値 {kj}={val} をもとに{wj}で書き込んでいます",
                          f"{name.en} is released at {le}, then the write at {we} uses the value read at {re_}"
-                         f" ({key} = {val}), which another thread may have changed meanwhile"),
+                         f" ({ke} = {val}), which another thread may have changed meanwhile"),
             where=_span(r), rmw=r, locks=(h.key,))
     late = [h for h in holds[r.write_at] if h.is_lock and h not in holds[r.read_at]]
     if late:
@@ -199,10 +220,10 @@ def _unguarded(events, holds, objects, rmws: list[RMW], bare: list[RMW]) -> Lock
         lj, le = _line(h.ln)
         name = _name(objects.get(h.key), h.kind)
         return LockVerdict(False, "acquired_after_read", Msg(
-            f"{r.tn} は {key} を読んだ後でロックを取得しました",
-            f"{r.tn} acquired the lock only after reading {key}"),
-            observed=Msg(f"{key} を{rj}でロックなしに読み、{name.ja}を{lj}で取得してから{wj}で書き込んでいます",
-                         f"{key} is read at {re_} without the lock; {name.en} is acquired at {le},"
+            f"{r.tn} は {kj} を読んだ後でロックを取得しました",
+            f"{r.tn} acquired the lock only after reading {ke}"),
+            observed=Msg(f"{kj} を{rj}でロックなしに読み、{name.ja}を{lj}で取得してから{wj}で書き込んでいます",
+                         f"{ke} is read at {re_} without the lock; {name.en} is acquired at {le},"
                          f" only before the write at {we}"),
             where=_span(r), rmw=r, locks=(h.key,))
     sems = sorted((h for h in r.held if h.kind in SEMAPHORE_KINDS), key=lambda h: h.key)
@@ -227,10 +248,10 @@ def _unguarded(events, holds, objects, rmws: list[RMW], bare: list[RMW]) -> Lock
         f"（{total}回の読み書きのうち{unguarded}回がロックなし）",
         f" ({unguarded} of {total} read-modify-writes had no lock)")
     return LockVerdict(False, "unguarded", Msg(
-        f"{r.tn} がロックを持たずに {key} を読んで書き込みました",
-        f"{r.tn} read and wrote {key} without holding a lock"),
-        observed=Msg(f"{key} を読んでから（{rj}）書き込むまで（{wj}）、Lockを1つも持っていません{extra.ja}",
-                     f"no Lock was held between the read of {key} ({re_}) and the write ({we}){extra.en}"),
+        f"{r.tn} がロックを持たずに {kj} を読んで書き込みました",
+        f"{r.tn} read and wrote {ke} without holding a lock"),
+        observed=Msg(f"{kj} を読んでから（{rj}）書き込むまで（{wj}）、Lockを1つも持っていません{extra.ja}",
+                     f"no Lock was held between the read of {ke} ({re_}) and the write ({we}){extra.en}"),
         where=_span(r), rmw=r)
 
 

@@ -40,9 +40,9 @@ def thread_timeline(events: Sequence[dict]) -> dict[int, ThreadSpan]:
         return spans[vid]
 
     for e in events:
-        if proc_of(e) != 0:
-            continue
         k = e["k"]
+        if k == "read" or k == "write" or proc_of(e) != 0:
+            continue  # accesses, the bulk of a run, say nothing of a thread's life
         th = e.get("th", 0)
         if k == "spawn" and e.get("child") is not None:
             s = span(e["child"], e.get("cn"))

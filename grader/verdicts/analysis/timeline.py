@@ -16,8 +16,8 @@ from typing import Iterable, Sequence
 
 from grader.model import Msg, Timeline, TimelineLink, TimelineMark, TimelineSpan
 
-from ._common import SEMAPHORE_KINDS, SYNC_KINDS, fmt, proc_of, thread_label, tid
-from .dicts import RMW, rmw_windows
+from ._common import SEMAPHORE_KINDS, SYNC_KINDS, fmt, place, proc_of, thread_label, tid
+from .shared import RMW, rmw_windows
 from .holds import Hold, HoldTracker
 from .races import LostUpdate, describe_lost_update
 
@@ -262,13 +262,16 @@ def lost_update_timeline(events: Sequence[dict], lu: LostUpdate, caption: Msg | 
     ids: dict[int, int] = {}
     for s in lu.steps:
         thread = (s.proc, s.th)
+        name = _short(s.place or fmt(s.key))
         if s.op == "read" and s.via == "in":  # a check (``k in d``), not a read of a value
-            label = (Msg(f"{_short(s.key)} がないと確かめる", f"checked: {_short(s.key)} not in the dict")
-                     if s.missing else Msg(f"{_short(s.key)} があると確かめる", f"checked: {_short(s.key)} in the dict"))
-            ids[s.at] = b.mark(s.at, thread, "check", label, line=s.ln, key=_short(s.key))
+            what = _short(s.val if s.sp == "c" else s.key)
+            box = f" {s.label}" if s.label else ""
+            label = (Msg(f"{what} が{box}にないと確かめる", f"checked: {what} not in{box or ' the dict'}")
+                     if s.missing else Msg(f"{what} が{box}にあると確かめる", f"checked: {what} in{box or ' the dict'}"))
+            ids[s.at] = b.mark(s.at, thread, "check", label, line=s.ln, key=name)
         elif s.op == "read":
             note = _DEFAULT_NOTE if s.missing else None
-            ids[s.at] = b.mark(s.at, thread, "read", _read_label(s.key, s.val), line=s.ln, key=_short(s.key),
+            ids[s.at] = b.mark(s.at, thread, "read", _read_label(name, s.val), line=s.ln, key=name,
                                value=_short(s.val), note=note)
         else:
             note = None
@@ -279,7 +282,7 @@ def lost_update_timeline(events: Sequence[dict], lu: LostUpdate, caption: Msg | 
             elif s.at == lu.write.at:
                 stale = _short(lu.read.val)
                 note = Msg(f"古い値 {stale} をもとに上書き", f"overwrites it, from the stale {stale}")
-            ids[s.at] = b.mark(s.at, thread, "write", _write_label(s.key, s.val), line=s.ln, key=_short(s.key),
+            ids[s.at] = b.mark(s.at, thread, "write", _write_label(name, s.val), line=s.ln, key=name,
                                value=_short(s.val), lost=s.at in lost_at, note=note)
     lo, hi = min(s.at for s in lu.steps), max(s.at for s in lu.steps)
     _add_holds(b, _holdings(events, hi), lo, hi, _objects(events))
@@ -298,7 +301,7 @@ def _partner(rmws: list[RMW], r: RMW) -> RMW | None:
                    and w.read_at < r.write_at and w.write_at > r.read_at]
     if not overlapping:
         return None
-    same = [w for w in overlapping if w.obj == r.obj and repr(w.key) == repr(r.key)]
+    same = [w for w in overlapping if w.location == r.location]
     return min(same or overlapping, key=lambda w: w.read_at)
 
 
@@ -319,11 +322,12 @@ def lock_timeline(events: Sequence[dict], verdict) -> Timeline | None:
         b.lane(w.thread, w.tn)
     marks: dict[tuple[int, str], int] = {}
     for w in pair:
-        marks[(w.read_at, "read")] = b.mark(w.read_at, w.thread, "read", _read_label(w.key, w.read.get("val")),
-                                            key=_short(w.key), value=_short(w.read.get("val")))
+        name = _short(w.place)
+        marks[(w.read_at, "read")] = b.mark(w.read_at, w.thread, "read", _read_label(name, w.read.get("val")),
+                                            key=name, value=_short(w.read.get("val")))
         marks[(w.write_at, "write")] = b.mark(w.write_at, w.thread, "write",
-                                              _write_label(w.key, w.write.get("val")),
-                                              key=_short(w.key), value=_short(w.write.get("val")))
+                                              _write_label(name, w.write.get("val")),
+                                              key=name, value=_short(w.write.get("val")))
     lo, hi = min(w.read_at for w in pair), max(w.write_at for w in pair)
     _add_holds(b, _holdings(events, hi), lo, hi, _objects(events))
     no_lock = Msg("Lock を持っていない", "no Lock held")
@@ -356,7 +360,7 @@ def _lock_caption(reason: str, r: RMW, other: RMW | None) -> Msg | None:
     """What the lock picture shows, in one line: the named update and the one overlapping it."""
     if other is None:
         return None
-    a, b, key = r.tn, other.tn, _short(r.key)
+    a, b, key = r.tn, other.tn, _short(r.place)
     first, second = (a, b) if r.read_at <= other.read_at else (b, a)  # in lane order where both are alike
     if reason == "unguarded":
         return Msg(f"{a} は Lock を持たずに {key} を読み書きし、{b} の読み書きと重なっています",
@@ -368,10 +372,10 @@ def _lock_caption(reason: str, r: RMW, other: RMW | None) -> Msg | None:
         return Msg(f"{a} は Lock を取る前に {key} を読み、{b} の読み書きと重なっています",
                    f"{a} reads {key} before taking the Lock, while {b}'s update overlaps it")
     if reason == "semaphore":
-        return Msg(f"{first} と {second} が Semaphore の中で同時に読み書きしています",
-                   f"{first} and {second} update the dict at the same time inside the Semaphore")
-    return Msg(f"{first} と {second} は別々の Lock を持ったまま、同時に読み書きしています",
-               f"{first} and {second} each hold a different Lock and update the dict at the same time")
+        return Msg(f"{first} と {second} が Semaphore の中で同時に {key} を読み書きしています",
+                   f"{first} and {second} update {key} at the same time inside the Semaphore")
+    return Msg(f"{first} と {second} は別々の Lock を持ったまま、同時に {key} を読み書きしています",
+               f"{first} and {second} each hold a different Lock and update {key} at the same time")
 
 
 # -------------------------------------------------------------------------------- semaphore
@@ -466,11 +470,11 @@ def semaphore_timeline(events: Sequence[dict], limit: int = 2) -> Timeline | Non
     lo = min([lo, *starts])
     for w in pair:
         if lo <= w.read_at <= hi:
-            b.mark(w.read_at, w.thread, "read", _read_label(w.key, w.read.get("val")),
-                   key=_short(w.key), value=_short(w.read.get("val")))
+            b.mark(w.read_at, w.thread, "read", _read_label(_short(w.place), w.read.get("val")),
+                   key=_short(w.place), value=_short(w.read.get("val")))
         if lo <= w.write_at <= hi:
-            b.mark(w.write_at, w.thread, "write", _write_label(w.key, w.write.get("val")),
-                   key=_short(w.key), value=_short(w.write.get("val")))
+            b.mark(w.write_at, w.thread, "write", _write_label(_short(w.place), w.write.get("val")),
+                   key=_short(w.place), value=_short(w.write.get("val")))
     _add_holds(b, holdings, lo, hi, objects, SEMAPHORE_KINDS | frozenset({"Lock", "RLock"}))
     _add_waits(b, events, lo, hi)
     notes = []
@@ -686,7 +690,7 @@ def join_timeline(events: Sequence[dict], printed: int, running: Iterable[int], 
                       if events[i]["k"] == "write" and tid(events[i]) == t), None)
         if write is not None:
             e = events[write]
-            b.mark(write, t, "write", _write_label(e.get("key"), e.get("val")), key=_short(e.get("key")),
+            b.mark(write, t, "write", _write_label(_short(place(e)), e.get("val")), key=_short(place(e)),
                    value=_short(e.get("val")), note=Msg("表示のあとで書き込む", "written after the print"))
         if end is not None:
             b.mark(end, t, "end", Msg("終了", "ends"))

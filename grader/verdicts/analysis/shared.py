@@ -1,0 +1,146 @@
+"""Shared state: the locations threads race on, their read-modify-write windows, a dict's final state."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Sequence
+
+from grader.explore.happens_before import hashable, racy_locations
+from grader.memo import by_events
+
+from ._common import place, proc_of, thread_label
+from .holds import Hold, held_locks
+
+# Objects whose items are not a tally's counts.
+_NOT_A_DICT = frozenset({"list", "deque", "set", "globals", "class"})
+
+
+def location(e: dict) -> tuple:
+    """``(proc, obj, sp, key)``: the identity of the location an access event touched."""
+    return proc_of(e), e.get("obj"), e.get("sp"), hashable(e.get("key"))
+
+
+def scope(loc: tuple) -> tuple:
+    """What is shared as one: an object (a dict, a list, an ``Account``: all of its items and
+    attributes), or one global variable (a module's globals are independent variables)."""
+    p, obj, sp, key = loc
+    return (p, obj, key) if sp == "g" else (p, obj)
+
+
+@by_events
+def concurrent_locations(events: Sequence[dict]) -> set[tuple]:
+    """The shared state a lock must guard, as ``scope`` gives it: the objects (and globals) of which
+    two threads access a location, one writing, with no thread start or join ordering them. Process
+    by process. A thread's own object that main only set up before starting it is not shared."""
+    out: set[tuple] = set()
+    for p in sorted({proc_of(e) for e in events if e["k"] in ("read", "write")}):
+        out.update(scope((p, *loc)) for loc in racy_locations(events, p))
+    return out
+
+
+@dataclass(frozen=True)
+class RMW:
+    """A read-modify-write: thread ``th`` read a location, then wrote it.
+
+    ``read`` is the thread's last read of that location before ``write`` (its next write of it).
+    """
+
+    proc: int
+    th: int
+    tn: str
+    obj: int
+    key: object
+    read: dict
+    write: dict
+    read_at: int
+    """Index of ``read`` in the event list (the global order)."""
+    write_at: int
+    held: frozenset[Hold]
+    """Sync objects the thread held continuously from the read through the write."""
+
+    @property
+    def thread(self) -> tuple[int, int]:
+        return self.proc, self.th
+
+    @property
+    def location(self) -> tuple:
+        return location(self.read)
+
+    @property
+    def place(self) -> str:
+        """The location as the program names it (``cnt['くさ']``, ``src.balance``)."""
+        return place(self.write)
+
+    @property
+    def read_line(self) -> int | None:
+        return self.read.get("ln")
+
+    @property
+    def write_line(self) -> int | None:
+        return self.write.get("ln")
+
+    @property
+    def lock_guards(self) -> frozenset[Hold]:
+        """The Locks and RLocks among ``held``."""
+        return frozenset(h for h in self.held if h.is_lock)
+
+
+@by_events
+def rmw_windows(events: Sequence[dict], only_shared: bool = False,
+                holds: Sequence[frozenset[Hold]] | None = None) -> list[RMW]:
+    """Every read-modify-write of a location, in the order of their reads.
+
+    A read of a location by thread T followed by T's next write of it is one window (the last such
+    read counts when T read it several times). A write with no read before it (a blind write) opens
+    no window. ``only_shared`` keeps the windows on shared state (``concurrent_locations``). ``holds`` is ``held_locks(events)`` when the caller already has it.
+    """
+    if holds is None:
+        holds = held_locks(events)
+    shared = concurrent_locations(events) if only_shared else None
+    pending: dict[tuple, int] = {}
+    out: list[RMW] = []
+    for i, e in enumerate(events):
+        k = e["k"]
+        if k not in ("read", "write"):
+            continue
+        loc = location(e)
+        th = e.get("th", 0)
+        if k == "read":
+            pending[(loc, th)] = i
+            continue
+        r = pending.pop((loc, th), None)
+        if r is None or (shared is not None and scope(loc) not in shared):
+            continue
+        read = events[r]
+        out.append(RMW(loc[0], th, thread_label(read), e.get("obj"), e.get("key"), read, e, r, i,
+                       holds[r] & holds[i]))
+    out.sort(key=lambda w: w.read_at)
+    return out
+
+
+def final_dict_state(events: Sequence[dict], obj: int | None = None, proc: int = 0) -> dict:
+    """The last value written to each key of dict ``obj`` of process ``proc``.
+
+    Keys come in the order of their first write (the order a plain dict prints them). When
+    ``obj`` is None: the dict whose items threads other than MainThread wrote most (the shared
+    tally); ``{}`` when no dict item was written.
+    """
+    def counts_as_item(e: dict) -> bool:
+        return (e["k"] == "write" and proc_of(e) == proc and e.get("sp") is None
+                and e.get("ty") not in _NOT_A_DICT)
+
+    if obj is None:
+        counts = Counter(e.get("obj") for e in events if counts_as_item(e) and e.get("th", 0) != 0)
+        if not counts:
+            return {}
+        obj = min(counts, key=lambda o: (-counts[o], o if isinstance(o, int) else 0))
+    state: dict = {}
+    for e in events:
+        if counts_as_item(e) and e.get("obj") == obj:
+            if e.get("op") in ("del", "pop"):
+                state.pop(hashable(e.get("key")), None)
+            else:
+                state[hashable(e.get("key"))] = e.get("val")
+    return state
+
+
