@@ -153,6 +153,7 @@ def _run(job: dict, spec: dict, code) -> int:
         atexit._run_exitfuncs()
     except BaseException:
         pass
+    state.M.settle()
     rec.emit("exit", code=status)
     rec.flush()
     return status

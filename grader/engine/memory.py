@@ -40,14 +40,16 @@ _SAFE_REPRS = frozenset({dict.__repr__, list.__repr__, tuple.__repr__, set.__rep
 
 
 class Location:
-    """One location of one run: its object (kept alive, so its id is not reused), its owner
-    (the ThreadState that alone touched it, or ``SHARED``) and, while exclusive, the owner's last
-    read and write (not yet written down)."""
+    """One location of one run: its object (kept alive, so its id is not reused), its kind and
+    key, its owner (the ThreadState that alone touched it, or ``SHARED``) and, while exclusive,
+    the owner's last read and write (not yet written down)."""
 
-    __slots__ = ("obj", "owner", "read", "write")
+    __slots__ = ("obj", "sp", "key", "owner", "read", "write")
 
-    def __init__(self, obj, owner):
+    def __init__(self, obj, sp, key, owner):
         self.obj = obj
+        self.sp = sp
+        self.key = key
         self.owner = owner
         self.read = None
         self.write = None
@@ -61,6 +63,8 @@ class Memory:
         self.declared: set[int] = set()
         self.share_all = share_all
         """Every location shared from its first access (to exercise that path; never in a run)."""
+        self.owned: dict = {}
+        """ThreadState -> the locations it was first to touch (written down when it ends)."""
 
     def enter(self, obj, sp, key):
         """Before an access of ``(obj, sp, key)`` by the running thread: its position, and a
@@ -79,12 +83,21 @@ class Memory:
         if loc is None:
             if len(self.table) >= _TRACKED_MAX:
                 self._forget()
-            self.table[lk] = loc = Location(obj, SHARED if self.share_all else me)
+            self.table[lk] = loc = Location(obj, sp, key, SHARED if self.share_all else me)
+            if not self.share_all:
+                self._own(me, loc)
         elif loc.owner is not me:
             if loc.owner is not SHARED:
-                self._share(loc, sp, key)
+                self._share(loc)
             S.point()
         return loc, st, sb
+
+    def _own(self, me, loc: Location) -> None:
+        mine = self.owned.get(me)
+        if mine is None:
+            self.owned[me] = [loc]
+        else:
+            mine.append(loc)
 
     def locate(self, obj, sp, key):
         """The location of a further access made in the same step as the last ``enter`` (a
@@ -96,9 +109,10 @@ class Memory:
         except TypeError:
             return None
         if loc is None:
-            self.table[lk] = loc = Location(obj, me)
+            self.table[lk] = loc = Location(obj, sp, key, me)
+            self._own(me, loc)
         elif loc.owner is not me and loc.owner is not SHARED:
-            self._share(loc, sp, key)
+            self._share(loc)
         return loc
 
     def leave(self, loc, st: int, sb: int, kind: str, sp, key, val, site: int, op: str,
@@ -117,13 +131,27 @@ class Memory:
         if S.directing:
             S.accessed(kind, key, site)
 
-    def _share(self, loc: Location, sp, key) -> None:
+    def _share(self, loc: Location) -> None:
         """A second thread arrived: write down what the owner did last, in its order."""
         loc.owner = SHARED
+        self._write_down(loc)
+
+    def _write_down(self, loc: Location) -> None:
         kept = sorted((p[0], kind, p) for kind, p in (("read", loc.read), ("write", loc.write)) if p is not None)
         loc.read = loc.write = None
         for _, kind, (n, ts, now, val, site, st, sb, op, missing) in kept:
-            self._emit(kind, n, ts, now, loc.obj, sp, key, val, site, st, sb, op, missing)
+            self._emit(kind, n, ts, now, loc.obj, loc.sp, loc.key, val, site, st, sb, op, missing)
+
+    def settle(self, ts=None) -> None:
+        """Thread ``ts`` ends (None: the process does): write down the last accesses of the
+        locations it kept to itself, so that the state it left is in the events (what the program
+        prints at the end is traced to it). Bounded by the locations, not the accesses."""
+        if state.R is None:
+            return
+        for owner in ([ts] if ts is not None else list(self.owned)):
+            for loc in self.owned.pop(owner, ()):
+                if loc.owner is owner and (loc.read is not None or loc.write is not None):
+                    self._write_down(loc)
 
     def _emit(self, kind, n, ts, now, obj, sp, key, val, site, st, sb, op, missing) -> None:
         R = state.R
@@ -144,6 +172,7 @@ class Memory:
 
     def _forget(self) -> None:
         self.table = {k: v for k, v in self.table.items() if v.owner is SHARED}
+        self.owned = {}
 
 
 def _key(key):

@@ -70,6 +70,12 @@ def _get_ident() -> int:
     return real.get_ident()
 
 
+def _settle() -> None:
+    """The running thread ends: what it kept to itself is written down (``memory.Memory.settle``)."""
+    if state.M is not None and state.S is not None and state.S.managed():
+        state.M.settle(state.S.current)
+
+
 def _begin(thread) -> None:
     """First thing a managed thread does in ``run()``: report itself and offer a switch."""
     if state.S is None or not state.S.managed():
@@ -86,6 +92,7 @@ def _managed_start(body, thread, daemon: bool):
         try:
             body()
         finally:
+            _settle()
             record("end")
 
     ts = state.S.spawn(run_and_report, daemon)
@@ -123,6 +130,7 @@ def _run_raw(function, args, kwargs) -> None:
         report_exception(type(exc), exc, exc.__traceback__, "Unhandled exception in thread started by "
                          f"{function!r}\n")
     finally:
+        _settle()
         record("end")
 
 
@@ -495,9 +503,16 @@ def _patch_process(module) -> None:
 
     def traced_bootstrap(self, *args, **kwargs):
         # In the child, once its Process object is there (forked or unpickled).
-        run = _traced_body(self, "_target")
-        if run is not None:
-            self.run = run
+        run = _traced_body(self, "_target") or self.run
+
+        def run_then_settle():
+            try:
+                return run()
+            finally:
+                if state.M is not None:
+                    state.M.settle()  # before _bootstrap flushes the streams (and the records)
+
+        self.run = run_then_settle
         return bootstrap(self, *args, **kwargs)
 
     module.BaseProcess._bootstrap = traced_bootstrap

@@ -29,11 +29,22 @@ def scope(loc: tuple) -> tuple:
 
 @by_events
 def concurrent_locations(events: Sequence[dict]) -> set[tuple]:
-    """The shared state a lock must guard, as ``scope`` gives it: the objects (and globals) of which
-    two threads access a location, one writing, with no thread start or join ordering them. Process
-    by process. A thread's own object that main only set up before starting it is not shared."""
+    """The shared state a lock must guard, as ``scope`` gives it: the objects (and globals) that two
+    threads other than MainThread write, or of which two threads access a location, one writing,
+    with no thread start or join ordering them. Process by process. A thread's own object that
+    MainThread only set up before starting it is not shared."""
     out: set[tuple] = set()
-    for p in sorted({proc_of(e) for e in events if e["k"] in ("read", "write")}):
+    writers: dict[tuple, set] = {}
+    procs = set()
+    for e in events:
+        k = e["k"]
+        if k == "read" or k == "write":
+            procs.add(proc_of(e))
+            th = e.get("th", 0)
+            if k == "write" and th != 0:
+                writers.setdefault(scope(location(e)), set()).add(th)
+    out.update(s for s, ths in writers.items() if len(ths) >= 2)
+    for p in sorted(procs):
         out.update(scope((p, *loc)) for loc in racy_locations(events, p))
     return out
 
