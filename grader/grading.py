@@ -115,15 +115,24 @@ def _run_notes(obs: Observation) -> list[Note]:
     if directed:
         notes = [Note(Msg(
             f"{ran} 通りのスケジュールで実行しました: シードで決めた {seeded} 通りと、そこで見つかった競合"
-            f"（同じキーへのロックなしの読み書き）を1つずつ逆の順に実行した {directed} 通り"
+            f"（2つのスレッドが共通のロックなしに同じデータを読み書きする所）を1つずつ逆の順に実行した {directed} 通り"
             "（sleep は仮想時間: 実際には待ちません）。",
             f"ran under {ran} schedules: {seeded} chosen by the seed and {directed} race-directed ones, each "
-            "turning around one race those showed (two threads touching one key with no common lock); "
+            "turning around one race those showed (two threads touching the same data with no common lock); "
             "sleeps use a virtual clock: no real waiting."))]
     else:
         notes = [Note(Msg(
             f"{ran} 通りのスケジュールで実行しました（sleep は仮想時間: 実際には待ちません）。",
             f"ran under {ran} schedules (sleeps use a virtual clock: no real waiting)."))]
+    cut = [r for r in obs.runs if r.accesses_cut]
+    if cut:
+        from .runner.accesses import BUDGET
+        which = ", ".join(f"#{r.schedule.index}" for r in cut[:5])
+        notes.append(Note(Msg(
+            f"スケジュール {which} では共有データへのアクセスが多すぎるため、最初の {BUDGET:,} 回だけを分析しました"
+            f"（残り {sum(r.accesses_cut for r in cut):,} 回は分析していません）。",
+            f"schedule {which}: too many accesses of shared state to analyse them all; the first {BUDGET:,} "
+            f"were analysed ({sum(r.accesses_cut for r in cut):,} more were not).")))
     if ran < obs.planned:
         notes.append(Note(Msg(
             f"予定の {obs.planned} 通りのうち {ran} 通りで打ち切りました（止まらない・出力が多すぎる実行は繰り返しません）。",

@@ -84,13 +84,34 @@ def delitem(x, k, site) -> None:
     M.leave(loc, st, sb, "write", sp, key, None, site, "del")
 
 
+_INPLACE = frozenset({"iadd", "isub", "ior", "iand", "ixor", "imul"})
+
+
+def _apply(v, op: str, rhs, site):
+    """``v op= rhs``. On a container that changes in place (a list's ``+=``, a set's ``|=``) this
+    is a write of its contents, and the store that follows rebinds the same object: the caller
+    then records no write of the variable (nothing another thread wrote there is overwritten).
+    Returns ``(result, in_place)``."""
+    if op in _INPLACE and isinstance(v, CONTAINERS) and _on():
+        M = state.M
+        loc, st, sb = M.enter(v, CONTENTS, None)
+        r = OPS[op](v, rhs)
+        M.leave(loc, st, sb, "write", CONTENTS, None, summary(rhs), site, op)
+        return r, r is v
+    return OPS[op](v, rhs), False
+
+
 def augitem(x, k, op: str, thunk, site) -> None:
-    setitem(OPS[op](getitem(x, k, site), thunk()), x, k, site)
+    r, same = _apply(getitem(x, k, site), op, thunk(), site)
+    if same:
+        x[k] = r
+    else:
+        setitem(r, x, k, site)
 
 
 def augitem_value(x, k, op: str, v, site) -> None:
     """``x[k] op= v`` where ``v`` had to be evaluated first (a class body, a walrus)."""
-    setitem(OPS[op](getitem(x, k, site), v), x, k, site)
+    augitem(x, k, op, lambda: v, site)
 
 
 def contains(x, k, site) -> bool:
@@ -111,13 +132,9 @@ def contains(x, k, site) -> bool:
 
 def iop(a, op: str, b, site):
     """``n op= b`` for a plain name: an in-place operation on a shared container writes it."""
-    if not isinstance(a, CONTAINERS) or not _on():
+    if not isinstance(a, CONTAINERS):
         return OPS[op](a, b)
-    M = state.M
-    loc, st, sb = M.enter(a, CONTENTS, None)
-    r = OPS[op](a, b)
-    M.leave(loc, st, sb, "write", CONTENTS, None, summary(b), site, op)
-    return r
+    return _apply(a, op, b, site)[0]
 
 
 def call(site, x, name, /, *args, **kwargs):
@@ -174,7 +191,8 @@ def _attr_location(o, name: str, store: bool = False):
         cd = cls.__dict__
         if name in cd:
             return (cls, ATTR) if _program_class(cls) and not isinstance(cd[name], _NOT_DATA) else None
-    return None
+    # Nowhere yet: reading it reads its absence (``getattr(o, t, 0)`` before anyone set it).
+    return None if hasattr(t, "__getattr__") else (o, ATTR)
 
 
 def _read_attr(o, name: str, site, op: str, default=_MISSING):
@@ -231,8 +249,11 @@ def augattr(o, name: str, op: str, thunk, site) -> None:
     if not _on():
         setattr(o, name, OPS[op](getattr(o, name), thunk()))
         return
-    v = _read_attr(o, name, site, ".")
-    _write_attr(o, name, OPS[op](v, thunk()), site, ".=")
+    r, same = _apply(_read_attr(o, name, site, "."), op, thunk(), site)
+    if same:
+        setattr(o, name, r)
+    else:
+        _write_attr(o, name, r, site, ".=")
 
 
 def augattr_value(o, name: str, op: str, rhs, site) -> None:
@@ -329,14 +350,20 @@ def gdel(name: str, site) -> None:
     _gwrite(sys._getframe(1).f_globals, name, None, site, delete=True)
 
 
+def _gaug(g: dict, name: str, op: str, rhs_thunk, site) -> None:
+    r, same = _apply(_gread(g, name, site), op, rhs_thunk(), site)
+    if same:
+        g[name] = r
+    else:
+        _gwrite(g, name, r, site)
+
+
 def gaug(name: str, op: str, thunk, site) -> None:
-    g = sys._getframe(1).f_globals
-    _gwrite(g, name, OPS[op](_gread(g, name, site), thunk()), site)
+    _gaug(sys._getframe(1).f_globals, name, op, thunk, site)
 
 
 def gaug_value(name: str, op: str, v, site) -> None:
-    g = sys._getframe(1).f_globals
-    _gwrite(g, name, OPS[op](_gread(g, name, site), v), site)
+    _gaug(sys._getframe(1).f_globals, name, op, lambda: v, site)
 
 
 # -- targets that are not alone on their side of ``=`` -----------------------------------------

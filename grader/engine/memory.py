@@ -13,6 +13,13 @@ access is a scheduling point and an event. So state one thread keeps to itself (
 own ``self.x``) costs a dictionary lookup, while a race needs nothing more than it had: a lost update
 needs two threads on one location, and the location is shared from the second thread's first access.
 
+A shared location's accesses are compressed the same way within a *stretch*: while one thread runs
+on without a switch and without any event of its own but accesses, only its last read and last
+write of each location are kept, and written down when the stretch ends (a switch, any other event).
+Nothing another thread did lies inside a stretch, and the locks the thread holds cannot change in
+it, so no race, lost update, lock window or overlap of two threads is lost: a thread adding 1 to a
+shared count 600 times in a row writes down two events, not 1,200.
+
 Every access has a *position*: the scheduler's decision count and its index among the accesses
 since that decision (``st``, ``sb``). A race-directed run stops a thread right before the access at
 a position (``Scheduler.trap``), whether the location was exclusive there or not.
@@ -44,7 +51,7 @@ class Location:
     key, its owner (the ThreadState that alone touched it, or ``SHARED``) and, while exclusive,
     the owner's last read and write (not yet written down)."""
 
-    __slots__ = ("obj", "sp", "key", "owner", "read", "write")
+    __slots__ = ("obj", "sp", "key", "owner", "read", "write", "pend")
 
     def __init__(self, obj, sp, key, owner):
         self.obj = obj
@@ -53,6 +60,7 @@ class Location:
         self.owner = owner
         self.read = None
         self.write = None
+        self.pend = None  # shared, with read/write kept for a stretch: (thread, epoch)
 
 
 class Memory:
@@ -65,6 +73,11 @@ class Memory:
         """Every location shared from its first access (to exercise that path; never in a run)."""
         self.owned: dict = {}
         """ThreadState -> the locations it was first to touch (written down when it ends)."""
+        self.epoch = 0
+        """Bumped when a stretch ends: a thread switch, an event that is not an access."""
+        self.stretch: list[Location] = []
+        """Shared locations whose accesses of this stretch are kept, not yet written down."""
+        self._flushing = False
 
     def enter(self, obj, sp, key):
         """Before an access of ``(obj, sp, key)`` by the running thread: its position, and a
@@ -117,17 +130,22 @@ class Memory:
 
     def leave(self, loc, st: int, sb: int, kind: str, sp, key, val, site: int, op: str,
               missing: bool = False) -> None:
-        """After the access: an event when the location is shared, else kept as its last."""
+        """After the access: kept as the location's last (exclusive), or its last of this stretch."""
         S = state.S
         if loc is not None:
+            me = S.current
             if loc.owner is SHARED:
-                self._emit(kind, state.R.next_n(), S.current, S.now, loc.obj, sp, key, val, site, st, sb, op, missing)
+                pend = loc.pend
+                if pend is None or pend[0] is not me or pend[1] != self.epoch:
+                    if pend is not None:
+                        self._write_down(loc)
+                    loc.pend = (me, self.epoch)
+                    self.stretch.append(loc)
+            past = (state.R.next_n(), me, S.now, val, site, st, sb, op, missing)
+            if kind == "read":
+                loc.read = past
             else:
-                past = (state.R.next_n(), S.current, S.now, val, site, st, sb, op, missing)
-                if kind == "read":
-                    loc.read = past
-                else:
-                    loc.write = past
+                loc.write = past
         if S.directing:
             S.accessed(kind, key, site)
 
@@ -138,9 +156,23 @@ class Memory:
 
     def _write_down(self, loc: Location) -> None:
         kept = sorted((p[0], kind, p) for kind, p in (("read", loc.read), ("write", loc.write)) if p is not None)
-        loc.read = loc.write = None
+        loc.read = loc.write = loc.pend = None
         for _, kind, (n, ts, now, val, site, st, sb, op, missing) in kept:
             self._emit(kind, n, ts, now, loc.obj, loc.sp, loc.key, val, site, st, sb, op, missing)
+
+    def bump(self) -> None:
+        """A stretch ends (the scheduler switched threads, or an event that is not an access is
+        about to be written): what it kept is written down."""
+        self.epoch += 1
+        if self.stretch and not self._flushing:
+            self._flushing = True
+            try:
+                stretch, self.stretch = self.stretch, []
+                for loc in stretch:
+                    if loc.pend is not None:
+                        self._write_down(loc)
+            finally:
+                self._flushing = False
 
     def settle(self, ts=None) -> None:
         """Thread ``ts`` ends (None: the process does): write down the last accesses of the
@@ -148,6 +180,7 @@ class Memory:
         prints at the end is traced to it). Bounded by the locations, not the accesses."""
         if state.R is None:
             return
+        self.bump()
         for owner in ([ts] if ts is not None else list(self.owned)):
             for loc in self.owned.pop(owner, ()):
                 if loc.owner is owner and (loc.read is not None or loc.write is not None):

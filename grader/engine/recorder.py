@@ -48,6 +48,8 @@ class Recorder:
         self.buffered = 0
         self.busy = False                 # inside a write: a signal's flush must wait
         self._names: dict[str, str] = {}  # thread names as JSON text
+        self.before_event = None
+        """Called before any event but an access is written (the memory's stretch ends)."""
 
     def next_n(self) -> int:
         """The sequence number of the next access (kept for it, whether written down now or later)."""
@@ -109,6 +111,8 @@ class Recorder:
 
     def emit(self, kind: str, /, **fields) -> None:
         """Write one event (flushing any merged output first)."""
+        if self.before_event is not None:
+            self.before_event()
         self.busy = True
         if self.pending is not None:
             self._flush_output()
@@ -152,6 +156,8 @@ class Recorder:
                                                                "cap": self.output_cap}})
             self.on_overflow()
             return
+        if self.before_event is not None:
+            self.before_event()
         who = self.clock()
         self.busy = True
         p = self.pending

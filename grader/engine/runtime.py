@@ -70,6 +70,15 @@ def _get_ident() -> int:
     return real.get_ident()
 
 
+def _new_memory() -> None:
+    """This process's memory, told when a stretch ends (``memory``): at a switch, at an event."""
+    m = state.M = memory.Memory()
+    if state.S is not None:
+        state.S.on_switch = m.bump
+    if state.R is not None:
+        state.R.before_event = m.bump
+
+
 def _settle() -> None:
     """The running thread ends: what it kept to itself is written down (``memory.Memory.settle``)."""
     if state.M is not None and state.S is not None and state.S.managed():
@@ -383,7 +392,7 @@ def activate(scheduler, recorder, options: dict) -> None:
     """Give this process its scheduler and recorder; the running thread becomes MainThread."""
     global IDENT0
     state.S, state.R = scheduler, recorder
-    state.M = memory.Memory()
+    _new_memory()
     _forks[:] = [0, ""]
     config.clear()
     config.update(options)
@@ -415,7 +424,7 @@ def _after_fork_in_child() -> None:
     nth = _forks[0]  # this child is its parent's nth fork
     if state.S is not None:
         state.S.after_fork_in_child()
-        state.M = memory.Memory()  # this process's own copies of everything
+        _new_memory()  # this process's own copies of everything
         # random reseeds itself from the OS in a forked child: give it a stream of its own that is
         # the same from run to run (the n-th child of this process, on this seed).
         _forks[:] = [0, f"{_forks[1]}.{nth}"]

@@ -66,6 +66,8 @@ class Scheduler:
         """Bumped whenever which threads can run may have changed (the fast path's guard)."""
         self._kept = (-1, None)  # (gen, thread) of the last full pick a fast path may repeat
         self._keep = getattr(strategy, "keep", None) if not getattr(strategy, "directing", False) else None
+        self.on_switch = None
+        """Called when the baton passes to another thread (the memory's stretch ends)."""
         self.directing = bool(getattr(strategy, "directing", False))
         """The strategy holds threads back until they race (``accessed`` must be called)."""
         self.threads: list[ThreadState] = []
@@ -119,6 +121,8 @@ class Scheduler:
         ts.joiners.clear()
         nxt = self._choose(count_step=True)
         if nxt is not None:
+            if self.on_switch is not None:
+                self.on_switch()
             self.current = nxt
             nxt.gate.release()
 
@@ -230,6 +234,8 @@ class Scheduler:
     def _switch(self, me: ThreadState, nxt: ThreadState) -> None:
         if nxt is me:
             return
+        if self.on_switch is not None:
+            self.on_switch()
         self.current = nxt
         nxt.gate.release()
         me.gate.acquire()  # parked until someone hands the baton back

@@ -22,7 +22,7 @@ from ..exercises.catalog import Exercise, course, data_file
 from ..exercises.plan import data_variant
 from ..explore.directed import directions_for
 from ..verdicts.observation import RunRecord, Schedule
-from .accesses import annotate, in_sequence
+from .accesses import annotate, in_sequence, within_budget
 from .engine_process import EngineProcess
 from .stable import Stabilizer
 from .workspace import Workspace, read_capped
@@ -176,7 +176,8 @@ class _Explorer:
             if self.budget.get(group, 0) <= 0:
                 continue
             loss = simplest_loss(run.events)
-            if loss is not None and loss.evident and loss.switches <= SIMPLEST_LOSS:
+            if loss is not None and loss.evident and loss.switches <= SIMPLEST_LOSS and run.ended_normally:
+                # (a run that crashed is judged by ``runs`` only: its loss fails no tally)
                 self.budget[group] = 0
                 continue
             if len(s.directions) >= self.rounds.get(s.group, 0):
@@ -259,7 +260,7 @@ def _record(schedule: Schedule, ws: Workspace, result: dict, key: bytes, sites: 
     events, forged = decode_lines(data, key)
     kept = [e for e in events if not e.get("unsealed")]  # every process of a run seals its lines
     dropped = len(events) - len(kept)
-    events = in_sequence(kept)
+    events, cut = within_budget(in_sequence(kept))
     annotate(events, sites)
     procs: dict[int, int] = {}
     for e in events:
@@ -281,4 +282,5 @@ def _record(schedule: Schedule, ws: Workspace, result: dict, key: bytes, sites: 
         runner_killed=runner_killed,
         tampered=forged + dropped,
         types=ws.values(schedule.variant, schedule.base_seed),
+        accesses_cut=cut,
     )

@@ -40,7 +40,7 @@ def run_label(run: RunRecord) -> Msg:
     how_j, how_e = _STRATEGY.get(s.strategy, (s.strategy, s.strategy))
     if s.directions:
         how_j = f"#{s.origin} の競合の順序を逆にした実行"
-        how_e = f"race-directed from #{s.origin}"
+        how_e = f"#{s.origin} with one of its races turned around"
     return Msg(f"スケジュール #{s.index}（{how_j}, {mj}, {vj}{extra_j}）",
                f"schedule #{s.index} ({how_e}, {me}, {ve}{extra_e})")
 

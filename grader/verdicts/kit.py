@@ -66,7 +66,10 @@ def wrong_tally_failure(run: RunRecord, expected: dict, got: dict, ln: int | Non
         how = how_lost(loss)
         # The count is the tally's; the interleaving tells one of the losses.
         short = sum(e - g for _, e, g in diffs if isinstance(e, int) and isinstance(g, int) and e > g)
-        if short > 1:
+        if loss.duplicate:
+            why = Msg(f"下のインターリーブがその起こり方の1つです: {how.ja}",
+                      f"the interleaving below shows one way it went wrong: {how.en}")
+        elif short > 1:
             why = Msg(f"合計 {short} 回分足りません。そのうち1回の更新が失われた順序を下に示します: {how.ja}",
                       f"{short} counts short in all; the interleaving below shows how one update was lost: {how.en}")
         else:

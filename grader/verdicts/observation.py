@@ -63,6 +63,8 @@ class RunRecord:
     """The program killed the grader's process that ran it (its parent)."""
     tampered: int = 0
     """Lines of the events file that the engine did not write (the program forged them)."""
+    accesses_cut: int = 0
+    """Accesses of this run left out of the analysis (past its budget, ``runner.accesses``)."""
     types: list[list[str]] = field(default_factory=list)
     """The values of each record of this run's data, as the course declares them (for this course:
     ``read_types`` of the lecture, ``[["くさ", "どく"], ...]``)."""

@@ -85,8 +85,11 @@ class LostUpdate:
     def evident(self) -> bool:
         """The overwritten write certainly counted: it wrote another value than the one written
         over it, or both threads computed the same new value from the same value they read (two
-        increments from one base). Not evident: two threads that found a key missing both set it
+        increments from one base), or both added one element to a container after checking it
+        was not there (a duplicate). Not evident: two threads that found a key missing both set it
         to the same start value, which loses nothing when each goes on to update it."""
+        if self.write.sp == "c":
+            return True
         for w, r in zip(self.lost, self.lost_reads):
             if w.val != self.write.val:
                 return True
@@ -94,6 +97,12 @@ class LostUpdate:
                     and self.write.val != self.read.val):
                 return True
         return False
+
+    @property
+    def duplicate(self) -> bool:
+        """Not an overwritten value: an element two threads added to a container's contents after
+        each checked it was not there."""
+        return self.write.sp == "c"
 
     @property
     def split_check(self) -> bool:
@@ -129,6 +138,11 @@ def _losses(events: Sequence[dict], basis: dict[int, int | None]) -> Iterator[tu
         history = writes.setdefault(loc, [])
         if r is not None:
             lost = [w for w in history[bisect_right(history, r):] if events[w].get("th", 0) != th]
+            if lost and loc[2] == "c":
+                # A container's contents: appends of other elements lose nothing; the conflict is
+                # the element this thread checked for, added by another meanwhile (a duplicate).
+                val = e.get("val")
+                lost = [w for w in lost if events[w].get("val") == val == events[r].get("val")]
             if lost:
                 yield r, i, lost
         history.append(i)
@@ -172,7 +186,7 @@ def simplest(lu: LostUpdate) -> LostUpdate:
 def _evident(events, r: int, i: int, w: int, rw: int | None) -> bool:
     """``LostUpdate.evident`` for one lost write, on the events themselves."""
     write, lost, read = events[i], events[w], events[r]
-    if lost.get("val") != write.get("val"):
+    if write.get("sp") == "c" or lost.get("val") != write.get("val"):
         return True
     if rw is None:
         return False
@@ -268,8 +282,8 @@ def how_lost(lu: LostUpdate) -> Msg:
             box = lu.read.label or "?"
             return Msg(
                 f"{lu.read.tn} が {val} は {box} にないと確かめてから追加するまでの間に {'、'.join(others)} が"
-                f" {box} を変更し、{lu.read.tn} も追加しました（確認と追加が分かれていて、その間に他のスレッドが入れます）",
-                f"{lu.read.tn} checked that {val} was not in {box}, then {_en_list(others)} changed {box}"
+                f" {val} を {box} に追加し、{lu.read.tn} も追加しました（確認と追加が分かれていて、その間に他のスレッドが入れます）",
+                f"{lu.read.tn} checked that {val} was not in {box}, then {_en_list(others)} added {val}"
                 f" before {lu.read.tn} added it too (the check and the add were split: another thread got in between)")
         key, box = fmt(lu.key), _container(lu.read)
         return Msg(
@@ -306,15 +320,20 @@ def describe_lost_update(lu: LostUpdate) -> tuple[Msg, tuple[Msg, ...]]:
     interleaving's). The last step names the thread(s) whose update is lost.
     """
     n_lost = len(lu.lost)
-    lost_en = f"{en_count(n_lost, 'update')} {'was' if n_lost == 1 else 'were'} lost"
     how = how_lost(lu)
+    if lu.duplicate:
+        return Msg(f"要素が重複しました: {how.ja}", f"an element was added twice: {how.en}"), _trace(lu)
+    lost_en = f"{en_count(n_lost, 'update')} {'was' if n_lost == 1 else 'were'} lost"
     return Msg(f"更新が{n_lost}回失われました: {how.ja}", f"{lost_en}: {how.en}"), _trace(lu)
 
 
 def _trace(lu: LostUpdate) -> tuple[Msg, ...]:
     trace = [describe_step(s) for s in lu.steps]
     names = lu.lost_threads
-    if len(names) == 1:
+    if lu.write.sp == "c":
+        box, val = lu.write.label or "?", fmt(lu.write.val)
+        tail = Msg(f" — {val} が {box} に2つ入った", f" — {val} is in {box} twice now")
+    elif len(names) == 1:
         tail = Msg(f" — {names[0]} の更新が失われた", f" — {names[0]}'s update is lost")
     else:
         tail = Msg(f" — {'、'.join(names)} の更新が失われた", f" — the updates of {_en_list(names)} are lost")
