@@ -147,11 +147,13 @@ def unordered_pairs(accs: Sequence[Access]):
 
 
 @by_events
-def racy_locations(events: Sequence[dict], proc: int = 0) -> set[tuple]:
-    """Locations ``(obj, sp, key)`` of process ``proc`` that two threads access, one writing, with
-    no thread start or join between them: the state a lock has to guard (lock edges are left out on
-    purpose: with them, a correct program's accesses are all ordered)."""
-    return {a.location for a, _ in unordered_pairs(accesses(events, proc, locks=False))}
+def racy_locations(events: Sequence[dict], proc: int = 0, writes_only: bool = False) -> set[tuple]:
+    """Locations ``(obj, sp, key)`` of process ``proc`` that two threads access, one writing (with
+    ``writes_only``: both writing), with no thread start or join between them: the state a lock has
+    to guard (lock edges are left out on purpose: with them, a correct program's accesses are all
+    ordered)."""
+    return {a.location for a, b in unordered_pairs(accesses(events, proc, locks=False))
+            if not writes_only or (a.op == "write" and b.op == "write")}
 
 
 def hashable(key):

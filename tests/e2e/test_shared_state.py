@@ -86,3 +86,29 @@ def test_the_tally_message_counts_what_is_short_and_tells_one_loss():
         assert f"合計 {short} 回分足りません。そのうち1回の更新が失われた順序を下に示します" in summary.ja
     else:
         assert "one update was lost" in summary.en and "更新が1回失われました" in summary.ja
+
+
+@pytest.mark.parametrize("stem, key", [("attributes", "tally."), ("global_rebind", "cnt"),
+                                       ("objects_attr", "box.n"), ("two_lists", "")])
+def test_the_page_draws_the_state_as_the_terminal_names_it(tmp_path, html_page, svg_text, stem, key):
+    """The HTML timeline of each shape: its marks carry the location the trace names, its words say
+    it, and the same seed gives the same bytes."""
+    import subprocess
+    import sys
+
+    grade = Path(sys.executable).with_name("grade")
+    cmd = [str(grade)] if grade.exists() else [sys.executable, "-m", "grader"]
+    page = tmp_path / "r.html"
+    args = [str(CORPUS / f"{stem}_no_lock.py"), "--exercise", "counter_lck", "--lang", "en"]
+    proc = subprocess.run([*cmd, *args, "--html", str(page)], capture_output=True, text=True, encoding="utf-8")
+    assert proc.returncode == 1, proc.stderr
+    doc = page.read_text(encoding="utf-8")
+    tally = next(s for s in html_page(doc).timelines() if s.get("data-kind") == "lost_update")
+    keys = {g.get("data-key") for g in tally.iter("{http://www.w3.org/2000/svg}g") if g.get("data-key")}
+    assert len(keys) == 1 and next(iter(keys)).startswith(key)
+    shown = next(iter(keys))
+    assert shown in proc.stdout.split("\n✗ tally:")[1]  # the terminal's trace names the same
+    assert any(shown in t for t in svg_text(tally))
+    again = tmp_path / "again.html"
+    subprocess.run([*cmd, *args, "--html", str(again)], capture_output=True)
+    assert again.read_bytes() == page.read_bytes()

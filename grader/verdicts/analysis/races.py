@@ -42,12 +42,21 @@ class Step:
     """How the program names the object (``cnt_dct``); None when not known."""
     place: str = ""
     """The location as the program names it (``cnt_dct['くさ']``, ``src.balance``)."""
+    obj: object = None
+    ty: str = ""
+    """The type of the object (``dict``, ``Account``), when known."""
 
     @classmethod
     def of(cls, at: int, e: dict) -> "Step":
         p, th = tid(e)
         return cls(at, e.get("n"), p, th, thread_label(e), e["k"], e.get("key"), e.get("val"),
-                   e.get("ln"), bool(e.get("missing")), e.get("op"), e.get("sp"), e.get("lbl"), place(e))
+                   e.get("ln"), bool(e.get("missing")), e.get("op"), e.get("sp"), e.get("lbl"), place(e),
+                   e.get("obj"), str(e.get("ty") or ""))
+
+    @property
+    def which(self) -> str:
+        """The object itself, for a trace that names it in two ways: ``Account #2``."""
+        return f"{self.ty or 'object'} #{self.obj}"
 
 
 @dataclass(frozen=True)
@@ -275,6 +284,8 @@ def how_lost(lu: LostUpdate) -> Msg:
     cnt['くさ']=0 を読んでから書き込みました`` / ``two threads read cnt['くさ']=0 before either wrote``."""
     val = fmt(lu.read.val)
     what = _what(lu.write)
+    if _named_apart(lu):
+        what = Msg(f"{what.ja}（{lu.write.which}）", f"{what.en} ({lu.write.which})")
     wv = f"{what.ja}={fmt(lu.write.val)}", f"{what.en}={fmt(lu.write.val)}"
     if lu.split_check:
         others, wrote = lu.lost_threads, lu.lost[-1]
@@ -327,8 +338,16 @@ def describe_lost_update(lu: LostUpdate) -> tuple[Msg, tuple[Msg, ...]]:
     return Msg(f"更新が{n_lost}回失われました: {how.ja}", f"{lost_en}: {how.en}"), _trace(lu)
 
 
+def _named_apart(lu: LostUpdate) -> bool:
+    """Do the steps of ``lu`` name its one location in different ways (``src.balance`` here,
+    ``dst.balance`` there: one object reached through two variables)?"""
+    return len({s.place for s in lu.steps if s.sp != "g"}) > 1
+
+
 def _trace(lu: LostUpdate) -> tuple[Msg, ...]:
     trace = [describe_step(s) for s in lu.steps]
+    if _named_apart(lu):
+        trace = [Msg(f"{m.ja} [{s.which}]", f"{m.en} [{s.which}]") for m, s in zip(trace, lu.steps)]
     names = lu.lost_threads
     if lu.write.sp == "c":
         box, val = lu.write.label or "?", fmt(lu.write.val)

@@ -30,9 +30,9 @@ def scope(loc: tuple) -> tuple:
 @by_events
 def concurrent_locations(events: Sequence[dict]) -> set[tuple]:
     """The shared state a lock must guard, as ``scope`` gives it: the objects (and globals) that two
-    threads other than MainThread write, or of which two threads access a location, one writing,
-    with no thread start or join ordering them. Process by process. A thread's own object that
-    MainThread only set up before starting it is not shared."""
+    threads other than MainThread write, or of which two threads write one location with no thread
+    start or join ordering them. Process by process. Not shared: a thread's own object that
+    MainThread set up before starting it, or only reads meanwhile (one writer loses nothing)."""
     out: set[tuple] = set()
     writers: dict[tuple, set] = {}
     procs = set()
@@ -45,7 +45,7 @@ def concurrent_locations(events: Sequence[dict]) -> set[tuple]:
                 writers.setdefault(scope(location(e)), set()).add(th)
     out.update(s for s, ths in writers.items() if len(ths) >= 2)
     for p in sorted(procs):
-        out.update(scope((p, *loc)) for loc in racy_locations(events, p))
+        out.update(scope((p, *loc)) for loc in racy_locations(events, p, writes_only=True))
     return out
 
 
