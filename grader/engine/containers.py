@@ -214,9 +214,24 @@ _SET = {
 }
 
 
+_MODELS: dict = {}
+
+
 def model(cls: type, name: str, fn):
     """The model of ``cls.name`` (``fn``: the bound or unbound method found), or None when it is
-    not a built-in container's own method (the program overrides it, or there is no model)."""
+    not a built-in container's own method (the program overrides it, or there is no model).
+    Decided once per class and name: a class's methods are what its type says."""
+    try:
+        return _MODELS[(cls, name)]
+    except KeyError:
+        pass
+    found = _model(cls, name, fn)
+    if len(_MODELS) < 4096:  # classes made in a loop must not grow it without end
+        _MODELS[(cls, name)] = found
+    return found
+
+
+def _model(cls: type, name: str, fn):
     func = getattr(fn, "__func__", getattr(fn, "func", fn))
     if func in _COUNTER_METHODS:
         return _counter(_COUNTER_METHODS[func])

@@ -139,7 +139,8 @@ def iop(a, op: str, b, site):
 
 def call(site, x, name, /, *args, **kwargs):
     """``x.name(...)`` for a container method name; ``dict.name(d, ...)`` too."""
-    if not _on():
+    S = state.S
+    if S is None or S.alive < 2 or not S.managed():
         return getattr(x, name)(*args, **kwargs)
     if isinstance(x, CONTAINERS):
         fn = getattr(x, name)

@@ -165,6 +165,87 @@ def _bound(scope: ast.AST) -> tuple[set[str], set[str]]:
     return bound - glob, glob
 
 
+_FRESH_CALLS = frozenset({"list", "dict", "set", "Counter", "defaultdict", "OrderedDict", "deque"})
+
+
+def _fresh(value: ast.expr, shadowed) -> bool:
+    """A new container made right there: ``[]``, ``{}``, a comprehension, ``list(...)``,
+    ``collections.Counter()``..."""
+    if isinstance(value, (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)):
+        return True
+    if isinstance(value, ast.Call):
+        f = value.func
+        if isinstance(f, ast.Name):
+            return f.id in _FRESH_CALLS and f.id not in shadowed
+        if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name):
+            return f.attr in _FRESH_CALLS and f.value.id == "collections"
+    return False
+
+
+def thread_local_names(func: ast.AST, shadowed=frozenset()) -> frozenset[str]:
+    """Local names of ``func`` whose container no other thread can reach while the function runs:
+    bound only to a fresh container (``result = []``), and used only as a container (its items,
+    its methods, ``in`` it, iterating it, ``len``) or returned. Their accesses need no hook.
+    Anything else (passed to a call, stored somewhere, yielded, seen by a nested function) and the
+    name is left to the hooks."""
+    if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return frozenset()
+    bound, glob = _bound(func)
+    args = {a.arg for a in func.args.posonlyargs + func.args.args + func.args.kwonlyargs}
+    candidates = bound - args - glob
+    nested: set[str] = set()
+    ok_uses: set[int] = set()   # ids of Name nodes used as a container
+    stores: dict[str, list] = {}
+    for node in ast.walk(func):
+        if node is not func and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            nested.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name))
+            continue
+        if isinstance(node, ast.Nonlocal):
+            nested.update(node.names)
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+            ok_uses.add(id(node.value))
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and isinstance(node.func.value, ast.Name) and node.func.attr in METHODS):
+            ok_uses.add(id(node.func.value))
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len"
+              and len(node.args) == 1 and isinstance(node.args[0], ast.Name)):
+            ok_uses.add(id(node.args[0]))
+        elif isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], (ast.In, ast.NotIn)) \
+                and isinstance(node.comparators[0], ast.Name):
+            ok_uses.add(id(node.comparators[0]))
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and isinstance(node.iter, ast.Name):
+            ok_uses.add(id(node.iter))
+        elif isinstance(node, ast.Return) and isinstance(node.value, ast.Name):
+            ok_uses.add(id(node.value))
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            ok_uses.add(id(node.target))
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            stores.setdefault(node.targets[0].id, []).append(node.value)
+            ok_uses.add(id(node.targets[0]))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            stores.setdefault(node.target.id, []).append(node.value)
+            ok_uses.add(id(node.target))
+    out = set()
+    for name in candidates - nested:
+        values = stores.get(name)
+        if not values or not all(_fresh(v, shadowed | bound) for v in values):
+            continue
+        uses = [n for n in _walk_own(func) if isinstance(n, ast.Name) and n.id == name]
+        if all(id(n) in ok_uses for n in uses):
+            out.add(name)
+    return frozenset(out)
+
+
+def _walk_own(func):
+    """Every node of ``func`` but those of the functions, lambdas and classes nested in it."""
+    stack = list(ast.iter_child_nodes(func))
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            stack.extend(ast.iter_child_nodes(node))
+
+
 def _module_imports(tree: ast.Module) -> frozenset[str]:
     """Names bound only by a top-level ``import x`` (``threading``, ``time``): ``x.attr`` on them
     reads a module, never shared state, and is left alone."""
@@ -179,13 +260,14 @@ def _module_imports(tree: ast.Module) -> frozenset[str]:
 
 
 class _Scope:
-    __slots__ = ("kind", "bound", "glob", "class_name")
+    __slots__ = ("kind", "bound", "glob", "class_name", "local")
 
-    def __init__(self, kind: str, bound=frozenset(), glob=frozenset(), class_name=None):
+    def __init__(self, kind: str, bound=frozenset(), glob=frozenset(), class_name=None, local=frozenset()):
         self.kind = kind            # module, class, function, comprehension
         self.bound = bound
         self.glob = glob
         self.class_name = class_name
+        self.local = local          # names of thread-local containers (``thread_local_names``)
 
 
 class _Rewriter(ast.NodeTransformer):
@@ -238,6 +320,17 @@ class _Rewriter(ast.NodeTransformer):
     def _module_name(self, node: ast.expr) -> bool:
         return isinstance(node, ast.Name) and node.id in self.modules
 
+    def _thread_local(self, node: ast.expr) -> bool:
+        """A name of the innermost function bound to a container only it can reach."""
+        if not isinstance(node, ast.Name):
+            return False
+        for scope in reversed(self.scopes):
+            if scope.kind == "function":
+                return node.id in scope.local
+            if scope.kind != "comprehension":
+                return False
+        return False
+
     # -- scopes -------------------------------------------------------------------------------
 
     def _scoped(self, scope: _Scope, node):
@@ -274,7 +367,8 @@ class _Rewriter(ast.NodeTransformer):
         node.args = self.visit(node.args)
         if node.returns is not None:
             node.returns = self.visit(node.returns)
-        self.scopes.append(_Scope("function", frozenset(bound), frozenset(glob)))
+        local = thread_local_names(node, self.module_bound)
+        self.scopes.append(_Scope("function", frozenset(bound), frozenset(glob), local=local))
         try:
             node.body = self._body(node.body)
         finally:
@@ -331,6 +425,9 @@ class _Rewriter(ast.NodeTransformer):
         return node
 
     def visit_Subscript(self, node: ast.Subscript):
+        if self._thread_local(node.value):
+            self.generic_visit(node)
+            return node
         if isinstance(node.ctx, ast.Load):
             obj, key = self.visit(node.value), self._key(node.slice)
             site = self._site(node, "item", _label(node.value))
@@ -352,7 +449,8 @@ class _Rewriter(ast.NodeTransformer):
 
     def visit_Call(self, node: ast.Call):
         func = node.func
-        if (isinstance(func, ast.Attribute) and func.attr in METHODS and not self._module_name(func.value)):
+        if (isinstance(func, ast.Attribute) and func.attr in METHODS and not self._module_name(func.value)
+                and not self._thread_local(func.value)):
             obj = self.visit(func.value)
             args = [self.visit(a) for a in node.args]
             keywords = [self.visit(k) for k in node.keywords]
@@ -381,7 +479,8 @@ class _Rewriter(ast.NodeTransformer):
 
     def visit_Compare(self, node: ast.Compare):
         self.generic_visit(node)
-        if len(node.ops) == 1 and isinstance(node.ops[0], (ast.In, ast.NotIn)):
+        if (len(node.ops) == 1 and isinstance(node.ops[0], (ast.In, ast.NotIn))
+                and not self._thread_local(node.comparators[0])):
             site = self._site(node, "in", _label(node.comparators[0]))
             call = self._call("contains", [node.comparators[0], node.left, site], node)
             if isinstance(node.ops[0], ast.NotIn):
@@ -413,6 +512,8 @@ class _Rewriter(ast.NodeTransformer):
 
     def _simple_store(self, target: ast.expr, value: ast.expr, like: ast.stmt) -> ast.stmt | None:
         """``x[k] = v``, ``o.a = v`` or ``g = v`` as one hook call; None for any other target."""
+        if isinstance(target, ast.Subscript) and self._thread_local(target.value):
+            return None
         # The value first: Python evaluates it before the target's object and key.
         if isinstance(target, ast.Subscript):
             obj, key = self.visit(target.value), self._key(target.slice)
@@ -431,6 +532,8 @@ class _Rewriter(ast.NodeTransformer):
 
     def _target(self, t: ast.expr) -> ast.expr:
         """A store target that is not alone on its left-hand side, through a store proxy."""
+        if isinstance(t, ast.Subscript) and self._thread_local(t.value):
+            return self.visit(t)
         if isinstance(t, ast.Subscript):
             obj, key = self.visit(t.value), self.visit(t.slice)  # a proxy's subscript may be a slice
             proxy = self._call("store", [obj, self._site(t, "item", _label(t.value))], t)
@@ -474,6 +577,13 @@ class _Rewriter(ast.NodeTransformer):
         rhs = self.visit(node.value)
         lazy = self._lazy(rhs)
         thunk = _lambda(rhs, node) if lazy else rhs
+        if isinstance(target, ast.Subscript) and self._thread_local(target.value):
+            node.target = self.visit(target)
+            node.value = rhs
+            return node
+        if isinstance(target, ast.Name) and self._thread_local(target):
+            node.value = rhs
+            return node
         if isinstance(target, ast.Subscript):
             obj, key = self.visit(target.value), self._key(target.slice)
             site = self._site(target, "item", _label(target.value))
@@ -501,7 +611,7 @@ class _Rewriter(ast.NodeTransformer):
     def visit_Delete(self, node: ast.Delete):
         out: list[ast.stmt] = []
         for t in node.targets:
-            if isinstance(t, ast.Subscript):
+            if isinstance(t, ast.Subscript) and not self._thread_local(t.value):
                 obj, key = self.visit(t.value), self._key(t.slice)
                 site = self._site(t, "item", _label(t.value))
                 call = self._call("delitem", [obj, key, site], node)

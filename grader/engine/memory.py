@@ -141,7 +141,9 @@ class Memory:
                         self._write_down(loc)
                     loc.pend = (me, self.epoch)
                     self.stretch.append(loc)
-            past = (state.R.next_n(), me, S.now, val, site, st, sb, op, missing)
+            R = state.R
+            R.n += 1
+            past = (R.n, me, S.now, val, site, st, sb, op, missing)
             if kind == "read":
                 loc.read = past
             else:

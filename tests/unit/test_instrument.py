@@ -178,3 +178,28 @@ def test_defined_functions_finds_methods_and_nested_functions():
     from grader.engine.instrument import defined_functions
     tree = ast.parse("def a():\n    def b(): pass\nclass C:\n    def run(self): pass\n")
     assert defined_functions(tree) == {"a", "b", "run"}
+
+
+def test_containers_a_function_keeps_to_itself_are_not_hooked():
+    from grader.engine.instrument import thread_local_names
+    tree = ast.parse(
+        "def f(shared, n):\n"
+        "    result = list()\n"
+        "    seen = {}\n"
+        "    for i in range(n):\n"
+        "        result.append(i)\n"
+        "        seen[i] = seen.get(i, 0) + 1\n"
+        "    leaked = []\n"
+        "    shared['x'] = leaked\n"
+        "    passed = {}\n"
+        "    print(passed)\n"
+        "    captured = []\n"
+        "    g = lambda: captured\n"
+        "    rebound = []\n"
+        "    rebound = shared\n"
+        "    size = len(seen)\n"
+        "    return result\n")
+    assert thread_local_names(tree.body[0]) == {"result", "seen"}
+    out = rewritten(ast.unparse(tree))
+    assert "result.append(i)" in out and "seen[i] = seen.get(i, 0) + 1" in out
+    assert "__grader_setitem__(leaked, shared, 'x'" in out  # what is not the function's own is hooked

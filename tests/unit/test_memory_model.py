@@ -60,13 +60,26 @@ def run_in_threads(tmp_path, src: str, bodies, strategy="pct", seed=1, direction
 
 
 def test_state_one_thread_keeps_to_itself_costs_no_event(tmp_path):
+    # A list the function builds and returns: no other thread can reach it, so no hook at all.
     src = ("def work(i):\n"
            "    mine = []\n"
            "    for j in range(200):\n"
            "        mine.append(j)\n"
            "    return mine\n")
     _, accesses = run_in_threads(tmp_path, src, [lambda ns, i=i: (lambda: ns["work"](i)) for i in range(3)])
-    # 200 appends each, never a scheduling point: each thread's last one is written down as it ends
+    assert accesses == []
+
+
+def test_state_one_thread_keeps_to_itself_through_a_helper_costs_one_event(tmp_path):
+    # Handed to a helper, the list is hooked; only one thread touches it: no scheduling point, and
+    # its last write is written down as the thread ends.
+    src = ("def add(lst, j):\n"
+           "    lst.append(j)\n"
+           "def work(i):\n"
+           "    mine = []\n"
+           "    for j in range(200):\n"
+           "        add(mine, j)\n")
+    _, accesses = run_in_threads(tmp_path, src, [lambda ns, i=i: (lambda: ns["work"](i)) for i in range(3)])
     assert sorted((e["th"], e["k"], e.get("sp"), e["val"]) for e in accesses) == [
         (1, "write", "c", 199), (2, "write", "c", 199), (3, "write", "c", 199)]
 
