@@ -48,6 +48,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from timing import run_timed  # noqa: E402
 EXERCISES = ("fizz_buzz_mt", "counter_lck", "counter_smp", "counter_pp")
 COUNTERS = ("counter_lck", "counter_smp", "counter_pp")
 # SPEC.md, "Targets": ratios measured in one run (as written / grade), so that a shared or slow
@@ -179,12 +181,9 @@ def time_grade(grade: str, exercise: str, seed: int, repeat: int) -> dict:
         if n is not None:
             result["schedules"], result["schedules_source"] = n, "assignment.yaml"
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              timeout=GRADE_TIMEOUT)
-        elapsed = time.perf_counter() - t0
+        elapsed, status = run_timed(cmd, GRADE_TIMEOUT, cwd=ROOT)  # exact: no 50 ms polling
         result["runs"].append(round(elapsed, 4))
-        if proc.returncode != result["exit_status"]:
+        if status != result["exit_status"]:
             result["reason"] = (f"exit status changed between runs "
                                 f"({result['exit_status']} then {proc.returncode})")
     runs = result["runs"]

@@ -19,15 +19,19 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from timing import run_timed  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "reference" / "counter_lck.py"
 STRESS = ROOT / "benchmarks" / "programs" / "many_increments.py"
-SHAPES = sorted((ROOT / "tests" / "submissions" / "counter_lck").glob("*_lock.py"))
+STEMS = ("two_lists", "counter_update", "dict_methods", "attributes", "global_rebind", "objects_attr",
+         "list_concat", "update_get")
+SHAPES = [ROOT / "tests" / "submissions" / "counter_lck" / f"{stem}_{kind}.py"
+          for stem in STEMS for kind in ("no_lock", "lock")]
 TARGET = 3.0
 
 
@@ -39,9 +43,7 @@ def _grade() -> str:
 
 
 def _time(cmd: list[str]) -> tuple[float, int]:
-    t0 = time.perf_counter()
-    done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
-    return time.perf_counter() - t0, done.returncode
+    return run_timed(cmd, 600)  # woken at the exit, not by polling
 
 
 def pair(grade: str, program: Path, repeat: int) -> tuple[list[float], list[float], int]:

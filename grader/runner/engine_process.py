@@ -140,12 +140,14 @@ class EngineProcess:
         except ValueError:
             return {}
 
-    def close(self) -> tuple[str, int]:
+    def close(self, patient: bool = True) -> tuple[str, int]:
         """End the conversation and every process of the run; returns the engine's stderr (tail)
-        and its exit status. The scratch tree stays until ``remove``."""
+        and its exit status. ``patient``: let the child exit by itself first (its status says
+        whether the program killed it); else every run has reported and it is killed at once
+        (its interpreter's teardown is of no use to anyone). The scratch tree stays until ``remove``."""
         if not self._closed:
             self._closed = True
-            self._stop(wait=max(0.1, min(5.0, self.deadline - time.monotonic())))
+            self._stop(wait=max(0.1, min(5.0, self.deadline - time.monotonic())) if patient else 0.0)
         err, _ = read_capped(self.err_path, 1 << 20)
         return err.decode("utf-8", "replace")[-4000:], self.proc.returncode
 
@@ -156,7 +158,7 @@ class EngineProcess:
             pass
         try:
             if wait:
-                self.proc.wait(timeout=wait)
+                _wait_exit(self.proc, wait)
         except subprocess.TimeoutExpired:
             self.timed_out = True
         finally:
@@ -168,6 +170,23 @@ class EngineProcess:
         """Stop the child and remove its scratch tree (also when it was never given a job)."""
         self.close()
         self.workspace.remove()
+
+
+def _wait_exit(proc: subprocess.Popen, timeout: float) -> None:
+    """``proc.wait(timeout)``, woken the moment it exits (a pidfd) rather than by Popen's polling,
+    whose sleeps grow to 50 ms: the engine child's exit is on every grading's path."""
+    try:
+        fd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):
+        proc.wait(timeout=timeout)
+        return
+    try:
+        ready, _, _ = select.select([fd], [], [], timeout)
+    finally:
+        os.close(fd)
+    if not ready:
+        raise subprocess.TimeoutExpired(proc.args, timeout)
+    proc.wait()
 
 
 def _kill_group(pgid: int) -> None:

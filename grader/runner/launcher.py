@@ -90,6 +90,7 @@ def _execute(engine: EngineProcess, exercise: Exercise, source: str, filename: s
     batch = list(schedules)
     planned = collections.Counter(s.base_seed for s in batch)
     missing: list[Schedule] = []
+    gone = False
     while batch:
         by_key = {s.key: s for s in batch}
         # The longest first (a spawn run starts a fresh interpreter and 13 children): the others
@@ -126,7 +127,8 @@ def _execute(engine: EngineProcess, exercise: Exercise, source: str, filename: s
             break
         batch = explorer.next_batch(finished)
         planned.update(s.base_seed for s in batch)
-    err, status = engine.close()
+    # Its exit status matters only when runs are missing (did the program kill it?).
+    err, status = engine.close(patient=bool(missing) or gone or compile_error is not None)
     # The program killed the process that ran it: its fault, not the grader's.
     runner_killed = (status != 0 and not engine.timed_out and compile_error is None and missing
                      and "Traceback (most recent call last)" not in err)
