@@ -49,7 +49,7 @@ def test_globals_that_functions_rebind_are_hooked_where_they_mean_the_global():
            "def g():\n    return n\n"
            "def h(n):\n    return n\n"
            "class C:\n    n = 5\n")
-    out = rewritten(src)
+    out = rewritten(src).replace("lambda :", "lambda:")  # 3.10's unparse spaces it
     assert "__grader_gstore__('n', 0" in out                      # the module's own assignment
     assert "__grader_gaug__('n', 'iadd', lambda: 1" in out        # under ``global n``
     assert "__grader_gstore__('cnt', {**__grader_gload__('cnt'" in out
