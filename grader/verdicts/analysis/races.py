@@ -9,7 +9,7 @@ from grader.memo import by_events
 from grader.model import Msg
 
 from ._common import at_line, en_count, fmt, place, thread_label, tid
-from .shared import location
+from .shared import writes_with_basis
 
 _CANDIDATES = 4
 """Of the writes one stale write overwrote, the first and the last few are weighed to tell it
@@ -131,18 +131,9 @@ def _losses(events: Sequence[dict], basis: dict[int, int | None]) -> Iterator[tu
     """``(read, write, lost writes)`` for every write based on a stale read, in order; fills
     ``basis`` (write -> the read it was based on). One pass; each write looks back only at the
     writes made since its own read."""
-    pending: dict[tuple, int] = {}
     writes: dict[tuple, list[int]] = {}
-    for i, e in enumerate(events):
-        k = e["k"]
-        if k != "read" and k != "write":
-            continue
-        loc = location(e)
+    for i, e, loc, r in writes_with_basis(events):
         th = e.get("th", 0)
-        if k == "read":
-            pending[(loc, th)] = i
-            continue
-        r = pending.pop((loc, th), None)
         basis[i] = r
         history = writes.setdefault(loc, [])
         if r is not None:

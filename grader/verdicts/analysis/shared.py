@@ -96,6 +96,23 @@ class RMW:
         return frozenset(h for h in self.held if h.is_lock)
 
 
+def writes_with_basis(events: Sequence[dict]):
+    """``(index, event, location, read index or None)`` for every write, in order: the read is the
+    writing thread's last read of that location since its own previous write of it (the value the
+    write was computed from, in a read-modify-write), None for a blind write."""
+    pending: dict[tuple, int] = {}
+    for i, e in enumerate(events):
+        k = e["k"]
+        if k != "read" and k != "write":
+            continue
+        loc = location(e)
+        th = e.get("th", 0)
+        if k == "read":
+            pending[(loc, th)] = i
+        else:
+            yield i, e, loc, pending.pop((loc, th), None)
+
+
 @by_events
 def rmw_windows(events: Sequence[dict], only_shared: bool = False,
                 holds: Sequence[frozenset[Hold]] | None = None) -> list[RMW]:
@@ -108,22 +125,12 @@ def rmw_windows(events: Sequence[dict], only_shared: bool = False,
     if holds is None:
         holds = held_locks(events)
     shared = concurrent_locations(events) if only_shared else None
-    pending: dict[tuple, int] = {}
     out: list[RMW] = []
-    for i, e in enumerate(events):
-        k = e["k"]
-        if k not in ("read", "write"):
-            continue
-        loc = location(e)
-        th = e.get("th", 0)
-        if k == "read":
-            pending[(loc, th)] = i
-            continue
-        r = pending.pop((loc, th), None)
+    for i, e, loc, r in writes_with_basis(events):
         if r is None or (shared is not None and scope(loc) not in shared):
             continue
         read = events[r]
-        out.append(RMW(loc[0], th, thread_label(read), e.get("obj"), e.get("key"), read, e, r, i,
+        out.append(RMW(loc[0], e.get("th", 0), thread_label(read), e.get("obj"), e.get("key"), read, e, r, i,
                        holds[r] & holds[i]))
     out.sort(key=lambda w: w.read_at)
     return out
