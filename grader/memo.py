@@ -28,5 +28,4 @@ def by_events(fn):
             cache.popitem(last=False)
         return result
 
-    memoised.uncached = fn
     return memoised

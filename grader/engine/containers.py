@@ -20,6 +20,60 @@ from . import state
 from .memory import CONTENTS, ITEM, summary
 
 CONTAINERS = (dict, list, set, deque)
+
+
+# -- items and membership (the hooks of subscripts and ``in`` come here once accesses count) ----
+
+def _item(x, k):
+    """``(sp, key)`` of ``x[k]``: a slice of a sequence is its contents; a negative index the item
+    it names."""
+    if type(k) is slice:
+        return CONTENTS, None
+    if type(k) is int and k < 0 and isinstance(x, (list, deque)):
+        return ITEM, k + len(x)
+    return ITEM, k
+
+
+def read_item(x, k, site):
+    sp, key = _item(x, k)
+    M = state.M
+    loc, st, sb = M.enter(x, sp, key)
+    missing = sp is ITEM and isinstance(x, dict) and not dict.__contains__(x, k)
+    v = x[k]
+    M.leave(loc, st, sb, "read", sp, key, summary(v), site, "[]", missing)
+    return v
+
+
+def write_item(v, x, k, site) -> None:
+    sp, key = _item(x, k)
+    M = state.M
+    loc, st, sb = M.enter(x, sp, key)
+    x[k] = v
+    M.leave(loc, st, sb, "write", sp, key, summary(v), site, "[]=")
+
+
+def delete_item(x, k, site) -> None:
+    sp, key = _item(x, k)
+    M = state.M
+    loc, st, sb = M.enter(x, sp, key)
+    del x[k]
+    M.leave(loc, st, sb, "write", sp, key, None, site, "del")
+
+
+def contains(x, k, site) -> bool:
+    """``k in x``: a read of the item of a dict or set (its value, when there is one); of the
+    contents of a list or deque."""
+    M = state.M
+    if isinstance(x, (dict, set)):
+        loc, st, sb = M.enter(x, ITEM, k)
+        found = k in x
+        val = summary(dict.get(x, k)) if found and isinstance(x, dict) else None
+        M.leave(loc, st, sb, "read", ITEM, k, val, site, "in", not found)
+        return found
+    loc, st, sb = M.enter(x, CONTENTS, None)
+    found = k in x
+    M.leave(loc, st, sb, "read", CONTENTS, None, summary(k), site, "in", not found)
+    return found
 _BUILTIN_METHODS = (types.BuiltinFunctionType, types.BuiltinMethodType, types.MethodDescriptorType,
                     types.WrapperDescriptorType, types.MethodWrapperType, types.ClassMethodDescriptorType)
 _COUNTER_METHODS = {Counter.update: 1, Counter.subtract: -1}
@@ -158,17 +212,14 @@ def _counter_update(x, args, kwargs, site, sign: int) -> None:
 # -- list, set, deque ------------------------------------------------------------------------------
 
 def _list_getitem(x, fn, args, kwargs, site):
-    from .hooks import getitem
-    return getitem(x, args[0], site) if len(args) == 1 else fn(*args, **kwargs)
+    return read_item(x, args[0], site) if len(args) == 1 else fn(*args, **kwargs)
 
 
 def _list_setitem(x, fn, args, kwargs, site):
-    from .hooks import setitem
-    return setitem(args[1], x, args[0], site) if len(args) == 2 else fn(*args, **kwargs)
+    return write_item(args[1], x, args[0], site) if len(args) == 2 else fn(*args, **kwargs)
 
 
 def _list_contains(x, fn, args, kwargs, site):
-    from .hooks import contains
     return contains(x, args[0], site) if len(args) == 1 else fn(*args, **kwargs)
 
 

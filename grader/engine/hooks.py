@@ -15,11 +15,10 @@ import itertools
 import operator
 import sys
 import types
-from collections import deque
 
 from . import containers, runtime, state
 from .hooknames import hook_name
-from .memory import ATTR, CONTENTS, GLOBAL, ITEM, summary
+from .memory import ATTR, CONTENTS, GLOBAL, summary
 from .recorder import value
 
 OPS = {name: getattr(operator, name) for name in (
@@ -38,50 +37,32 @@ def _on() -> bool:
     return S is not None and S.alive > 1 and S.managed()
 
 
-# -- subscripts -------------------------------------------------------------------------------
-
-def _item(x, k):
-    """``(sp, key)`` of ``x[k]``: a slice of a sequence is its contents; a negative index the item
-    it names."""
-    if type(k) is slice:
-        return CONTENTS, None
-    if type(k) is int and k < 0 and isinstance(x, (list, deque)):
-        return ITEM, k + len(x)
-    return ITEM, k
-
+# -- subscripts (their semantics: ``containers``) -----------------------------------------------
 
 def getitem(x, k, site):
     if not isinstance(x, CONTAINERS) or not _on():
         return x[k]
-    sp, key = _item(x, k)
-    M = state.M
-    loc, st, sb = M.enter(x, sp, key)
-    missing = sp is ITEM and isinstance(x, dict) and not dict.__contains__(x, k)
-    v = x[k]
-    M.leave(loc, st, sb, "read", sp, key, summary(v), site, "[]", missing)
-    return v
+    return containers.read_item(x, k, site)
 
 
 def setitem(v, x, k, site) -> None:
     if not isinstance(x, CONTAINERS) or not _on():
         x[k] = v
         return
-    sp, key = _item(x, k)
-    M = state.M
-    loc, st, sb = M.enter(x, sp, key)
-    x[k] = v
-    M.leave(loc, st, sb, "write", sp, key, summary(v), site, "[]=")
+    containers.write_item(v, x, k, site)
 
 
 def delitem(x, k, site) -> None:
     if not isinstance(x, CONTAINERS) or not _on():
         del x[k]
         return
-    sp, key = _item(x, k)
-    M = state.M
-    loc, st, sb = M.enter(x, sp, key)
-    del x[k]
-    M.leave(loc, st, sb, "write", sp, key, None, site, "del")
+    containers.delete_item(x, k, site)
+
+
+def contains(x, k, site) -> bool:
+    if not isinstance(x, CONTAINERS) or not _on():
+        return k in x
+    return containers.contains(x, k, site)
 
 
 _INPLACE = frozenset({"iadd", "isub", "ior", "iand", "ixor", "imul"})
@@ -112,22 +93,6 @@ def augitem(x, k, op: str, thunk, site) -> None:
 def augitem_value(x, k, op: str, v, site) -> None:
     """``x[k] op= v`` where ``v`` had to be evaluated first (a class body, a walrus)."""
     augitem(x, k, op, lambda: v, site)
-
-
-def contains(x, k, site) -> bool:
-    if not isinstance(x, CONTAINERS) or not _on():
-        return k in x
-    M = state.M
-    if isinstance(x, (dict, set)):
-        loc, st, sb = M.enter(x, ITEM, k)
-        found = k in x
-        val = summary(dict.get(x, k)) if found and isinstance(x, dict) else None
-        M.leave(loc, st, sb, "read", ITEM, k, val, site, "in", not found)
-        return found
-    loc, st, sb = M.enter(x, CONTENTS, None)
-    found = k in x
-    M.leave(loc, st, sb, "read", CONTENTS, None, summary(k), site, "in", not found)
-    return found
 
 
 def iop(a, op: str, b, site):

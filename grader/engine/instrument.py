@@ -333,14 +333,6 @@ class _Rewriter(ast.NodeTransformer):
 
     # -- scopes -------------------------------------------------------------------------------
 
-    def _scoped(self, scope: _Scope, node):
-        self.scopes.append(scope)
-        try:
-            self.generic_visit(node)
-        finally:
-            self.scopes.pop()
-        return node
-
     def visit_ClassDef(self, node: ast.ClassDef):
         node.decorator_list = [self.visit(d) for d in node.decorator_list]
         node.bases = [self.visit(b) for b in node.bases]

@@ -65,10 +65,6 @@ def place(e: dict) -> str:
     return f"{label}[{key_text(key)}]"
 
 
-def is_global(e: dict) -> bool:
-    return e.get("sp") == "g"
-
-
 def place_msg(e: dict) -> Msg:
     """``place`` for a sentence: a global is called one (``グローバル変数 cnt`` / ``the global cnt``);
     the key alone when the object's name is not known (``くさ``)."""
