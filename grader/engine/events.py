@@ -73,17 +73,22 @@ EXIT_LIMIT = 98
 EXIT_INTERNAL = 99
 
 
-def jsonable(value, limit: int = 200):
-    """``value`` as JSON data when it is small plain data, else its ``repr`` cut to ``limit``."""
+def jsonable(value, limit: int = 200, depth: int = 0):
+    """``value`` as JSON data when it is small plain data (at most 16 levels deep), else its
+    ``repr`` cut to ``limit``."""
     if value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, str):
         return value if len(value) <= limit else value[:limit] + "…"
-    if isinstance(value, (list, tuple)) and len(value) <= 2000:
-        return [jsonable(v, limit) for v in value]
-    if isinstance(value, dict) and len(value) <= 200 and all(isinstance(k, str) for k in value):
-        return {k: jsonable(v, limit) for k, v in value.items()}
-    text = repr(value)
+    if depth < 16:
+        if isinstance(value, (list, tuple)) and len(value) <= 2000:
+            return [jsonable(v, limit, depth + 1) for v in value]
+        if isinstance(value, dict) and len(value) <= 200 and all(isinstance(k, str) for k in value):
+            return {k: jsonable(v, limit, depth + 1) for k, v in value.items()}
+    try:
+        text = repr(value)
+    except RecursionError:
+        text = f"<{type(value).__name__}>"
     return text if len(text) <= limit else text[:limit] + "…"
 
 
@@ -125,7 +130,7 @@ def decode_lines(data: bytes, key: bytes | None = None) -> tuple[list[dict], int
     if key and all(ok for _, _, ok in entries):
         try:  # one parse for the whole file: a run writes hundreds of small lines
             parsed = json.loads(b"[" + b",".join(body for _, body, _ in entries) + b"]")
-        except ValueError:
+        except (ValueError, RecursionError):
             parsed = None
         if parsed is not None and all(isinstance(e, dict) and e.get("k") in KINDS for e in parsed):
             return parsed, 0
@@ -133,7 +138,7 @@ def decode_lines(data: bytes, key: bytes | None = None) -> tuple[list[dict], int
     for i, body, ok in entries:
         try:
             event = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # a line nested past what the parser takes: forged
             forged += i != last
             continue
         if not isinstance(event, dict) or event.get("k") not in KINDS:

@@ -643,10 +643,46 @@ def defined_functions(tree: ast.AST) -> set[str]:
 
 def instrument(source: str, filename: str, traced=frozenset()):
     """``(code, sites)``: the instrumented submission compiled, and its site table. Raises
-    SyntaxError like ``compile`` would."""
-    tree = ast.parse(source, filename)
-    tree, sites = instrument_tree(tree, traced)
-    return compile(tree, filename, "exec", dont_inherit=True), sites
+    SyntaxError like ``compile`` would. Any program CPython compiles is instrumented: one nested
+    deeper than the recursion limit allows (a sum of 2,500 terms) is done again in a thread with a
+    large stack and a high limit."""
+    def work():
+        tree, sites = instrument_tree(ast.parse(source, filename), traced)
+        return compile(tree, filename, "exec", dont_inherit=True), sites
+
+    try:
+        return work()
+    except RecursionError:
+        return _deeply(work)
+
+
+def _deeply(work):
+    import sys
+    import threading
+
+    box: dict = {}
+
+    def run() -> None:
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(limit, 400_000))
+        try:
+            box["value"] = work()
+        except BaseException as exc:  # given back to the caller as it is
+            box["error"] = exc
+        finally:
+            sys.setrecursionlimit(limit)
+
+    size = threading.stack_size()
+    threading.stack_size(1 << 30)  # address space, touched only as deep as the program goes
+    try:
+        helper = threading.Thread(target=run, name="instrument")
+        helper.start()
+    finally:
+        threading.stack_size(size)
+    helper.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 def compile_submission(source: str, filename: str, traced=frozenset()):

@@ -46,6 +46,8 @@ class Access:
     """The access's index among those since decision ``st``."""
     site: int | None = None
     """The site of the program that made it (the instrumenter's table)."""
+    col: int = 0
+    """The thread's column in the clocks (threads numbered in order of appearance)."""
 
     @property
     def location(self) -> tuple:
@@ -53,7 +55,7 @@ class Access:
 
     def before(self, other: "Access") -> bool:
         """Does this access happen before ``other`` (which comes later in the run)?"""
-        return self.th == other.th or (self.th < len(other.clock) and self.epoch <= other.clock[self.th])
+        return self.th == other.th or (self.col < len(other.clock) and self.epoch <= other.clock[self.col])
 
 
 def _join(a: list[int], b: Sequence[int]) -> None:
@@ -72,6 +74,7 @@ def accesses(events: Sequence[dict], proc: int = 0, locks: bool = True) -> list[
     them share one snapshot of it (their own counts are each access's ``epoch``)."""
     clocks: dict[int, list[int]] = {}
     snaps: dict[int, tuple] = {}         # thread -> snapshot of its clock since its last sync event
+    dense: dict[int, int] = {}           # thread number -> its column, in order of appearance
     started: dict[int, list[int]] = {}   # child vid -> parent's clock at spawn
     ended: dict[int, list[int]] = {}
     released: dict[int, list[int]] = {}  # sync object -> join of its releases
@@ -80,9 +83,11 @@ def accesses(events: Sequence[dict], proc: int = 0, locks: bool = True) -> list[
     for i, e in enumerate(events):
         if e.get("proc", 0) != proc:
             continue
-        th = e.get("th", 0)
-        if type(th) is not int or th < 0 or th > 100_000:
+        raw = e.get("th", 0)
+        if type(raw) is not int or raw < 0:
             continue
+        # Columns in order of appearance: a clock is as long as the threads seen, whatever their numbers.
+        th = dense.setdefault(raw, len(dense))
         vc = clocks.get(th)
         if vc is None:
             vc = clocks[th] = [0] * (th + 1)
@@ -97,8 +102,8 @@ def accesses(events: Sequence[dict], proc: int = 0, locks: bool = True) -> list[
             snap = snaps.get(th)
             if snap is None:
                 snap = snaps[th] = tuple(vc)
-            out.append(Access(i, th, k, e.get("obj"), hashable(e.get("key")), e.get("ln"), e.get("st"),
-                              snap, vc[th], e.get("sp"), sb if type(sb) is int else 0, e.get("si")))
+            out.append(Access(i, raw, k, e.get("obj"), hashable(e.get("key")), e.get("ln"), e.get("st"),
+                              snap, vc[th], e.get("sp"), sb if type(sb) is int else 0, e.get("si"), th))
             continue
         snaps.pop(th, None)
         if k == "spawn" and e.get("child") is not None:
@@ -118,30 +123,38 @@ def accesses(events: Sequence[dict], proc: int = 0, locks: bool = True) -> list[
     return out
 
 
-def unordered_pairs(accs: Sequence[Access]):
+READS_KEPT = 4
+"""Reads of one location kept unordered with its last write, to pair with a later write: the most
+recent few (each access then meets at most this many others: linear in the accesses, whatever the
+number of threads)."""
+
+
+def unordered_pairs(accs: Sequence[Access], settled: set | None = None):
     """Pairs ``(a, b)`` of accesses of one location by two threads, one a write, ``a`` first and not
     happening before ``b`` (FastTrack's checks: each access against the location's last write and
-    the reads made since it, one per thread), in the order of ``b``."""
+    the reads made since it), in the order of ``b``. Locations in ``settled`` are not checked."""
     last_write: dict[tuple, Access] = {}
-    reads: dict[tuple, dict[int, Access]] = {}
+    reads: dict[tuple, list[Access]] = {}
     for b in accs:
         loc = b.location
+        if settled is not None and loc in settled:
+            continue
         w = last_write.get(loc)
         if w is not None and w.th != b.th and not w.before(b):
             yield w, b
         since = reads.get(loc)
         if b.op == "read":
             if since is None:
-                reads[loc] = {b.th: b}
+                reads[loc] = [b]
             else:
-                since[b.th] = b
+                since[:] = [r for r in since if r.th != b.th][-(READS_KEPT - 1):] + [b]
             continue
-        kept = {}
+        kept = []
         if since:
-            for r in since.values():
+            for r in since:
                 if r.th != b.th and not r.before(b):
                     yield r, b
-                    kept[r.th] = r  # still unordered: it may race with a later write too
+                    kept.append(r)  # still unordered: it may race with a later write too
         last_write[loc] = b
         reads[loc] = kept
 
@@ -152,8 +165,11 @@ def racy_locations(events: Sequence[dict], proc: int = 0, writes_only: bool = Fa
     ``writes_only``: both writing), with no thread start or join between them: the state a lock has
     to guard (lock edges are left out on purpose: with them, a correct program's accesses are all
     ordered)."""
-    return {a.location for a, b in unordered_pairs(accesses(events, proc, locks=False))
-            if not writes_only or (a.op == "write" and b.op == "write")}
+    found: set[tuple] = set()
+    for a, b in unordered_pairs(accesses(events, proc, locks=False), found):
+        if not writes_only or (a.op == "write" and b.op == "write"):
+            found.add(a.location)  # settled: its other pairs are not looked at
+    return found
 
 
 def hashable(key):

@@ -23,6 +23,7 @@ from ..exercises.plan import data_variant
 from ..explore.directed import directions_for
 from ..verdicts.observation import RunRecord, Schedule
 from .accesses import annotate, in_sequence, within_budget
+from .validate import screen
 from .engine_process import EngineProcess
 from .stable import Stabilizer
 from .workspace import Workspace, read_capped
@@ -261,6 +262,7 @@ def _record(schedule: Schedule, ws: Workspace, result: dict, key: bytes, sites: 
     data, _ = read_capped(ws.events(schedule.key), EVENTS_CAP)
     events, forged = decode_lines(data, key)
     kept = [e for e in events if not e.get("unsealed")]  # every process of a run seals its lines
+    kept, malformed = screen(kept)  # sealed, yet not what the engine writes: the program's doing
     dropped = len(events) - len(kept)
     events, cut = within_budget(in_sequence(kept))
     annotate(events, sites)

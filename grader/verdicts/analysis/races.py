@@ -14,6 +14,9 @@ from .shared import writes_with_basis
 _CANDIDATES = 4
 """Of the writes one stale write overwrote, the first and the last few are weighed to tell it
 simply: the plainest telling is among them, and weighing all would cost the square of a long run."""
+_LOOKED_AT = 32
+"""Of the writes made since a stale read, the first and the last this many are looked at (a write
+overwrote them all; telling it needs one): each write costs at most this, whatever the run."""
 
 
 @dataclass(frozen=True)
@@ -137,7 +140,10 @@ def _losses(events: Sequence[dict], basis: dict[int, int | None]) -> Iterator[tu
         basis[i] = r
         history = writes.setdefault(loc, [])
         if r is not None:
-            lost = [w for w in history[bisect_right(history, r):] if events[w].get("th", 0) != th]
+            j = bisect_right(history, r)
+            since = (history[j:] if len(history) - j <= 2 * _LOOKED_AT
+                     else history[j:j + _LOOKED_AT] + history[-_LOOKED_AT:])
+            lost = [w for w in since if events[w].get("th", 0) != th]
             if lost and loc[2] == "c":
                 # A container's contents: appends of other elements lose nothing; the conflict is
                 # the element this thread checked for, added by another meanwhile (a duplicate).
@@ -212,6 +218,8 @@ def simplest_loss(events: Sequence[dict]) -> LostUpdate | None:
             rank = (not _evident(events, r, i, w, rw), switches, len(at), i, w)
             if best is None or rank < best[0]:
                 best = (rank, r, i, w)
+        if best[0][:3] == (False, 2, 3):
+            break  # evident, two switches, three steps: nothing later can be plainer
     if best is None:
         return None
     _, r, i, w = best
