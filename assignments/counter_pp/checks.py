@@ -2,9 +2,9 @@
 import ast
 
 from grader.model import Failure, Msg
-from grader.verdicts.analysis import calls
+from grader.verdicts.analysis import agrees, calls
 from grader.verdicts.common import check_runs, run_label, why_not_normal  # noqa: F401
-from grader.verdicts.kit import assert_exact_tallies
+from grader.verdicts.kit import assert_exact_tallies, fmt_dict
 
 DICTS = ("dict", "defaultdict", "Counter", "OrderedDict")
 
@@ -13,9 +13,39 @@ def _calls(run):
     return calls(run.events, "counter")
 
 
+def _received(run) -> list[dict]:
+    """The dicts the parent process received through a Pipe, in order."""
+    return [e["val"] for e in run.events if e["k"] == "recv" and e["proc"] == 0 and e.get("type") in DICTS
+            and isinstance(e.get("val"), dict)]
+
+
+def came_through_the_pipe(run, printed: dict, expected: dict):
+    """Provenance: the printed tally is a dict the children sent back through a Pipe (or the sum of
+    them). A program that received none (a Queue, a Manager) is judged by ``pipe``, not here."""
+    received = _received(run)
+    if not received:
+        return None
+    summed: dict = {}
+    for d in received:
+        for k, v in d.items():
+            if isinstance(v, int):
+                summed[k] = summed.get(k, 0) + v
+    if any(agrees(d, printed, expected) for d in [*received, summed]):
+        return None
+    last = received[-1] if received else None
+    return Failure(
+        summary=Msg("表示した集計結果が、子プロセスから Pipe で戻ってきた辞書ではありません",
+                    "the printed tally is not the dict that came back from the child processes through the Pipe"),
+        expected=Msg("子プロセスが send した辞書を親プロセスで recv して、それを表示する",
+                     "receive the dict each child sends, and print what came back"),
+        observed=Msg(f"最後に受け取った辞書: {fmt_dict(last) if last is not None else 'なし'}",
+                     f"the last dict received: {fmt_dict(last) if last is not None else 'none'}"),
+        where=run_label(run))
+
+
 def check_tally(obs):
-    """集計結果 is exact on every run and on hidden data."""
-    assert_exact_tallies(obs.runs)
+    """集計結果 is exact on every run and on hidden data, and is what came back through the Pipe."""
+    assert_exact_tallies(obs.runs, provenance=came_through_the_pipe)
 
 
 def check_processes(obs):
@@ -57,6 +87,27 @@ def check_pipe(obs):
             summary=Msg("親プロセスが Pipe から辞書を受け取っていません", "the parent never receives the dict from the Pipe"),
             expected=Msg("親プロセスで cnt_dct = pp2.recv()", "in the parent: cnt_dct = pp2.recv()"),
             observed=Msg("親プロセスで recv が一度も呼ばれませんでした", "the parent never called recv"),
+            where=run_label(run))
+        types = {t for row in run.types[:9] for t in row}
+        for c in _calls(run):
+            mine = [a for a in (c.args if isinstance(c.args, list) else []) if isinstance(a, str) and a in types]
+            sent = [e["val"] for e in run.events if e["k"] == "send" and e["proc"] == c.proc
+                    and isinstance(e.get("val"), dict)]
+            if len(mine) != 1 or not sent:
+                continue  # a call whose type is not known: judged by what comes back below
+            own = mine[0]
+            assert any(isinstance(d.get(own), int) and d[own] >= 1 for d in sent), Failure(
+                summary=Msg(f"{own} を数えた子プロセスが Pipe で送り返した辞書に、その {own} が入っていません",
+                            f"the child process that counts {own} sends back a dict without its count of {own}"),
+                expected=Msg("子プロセスで数を足してから、その辞書を送る（pp.send(cnt_dct)）",
+                             "in the child: add the count, then send that dict (pp.send(cnt_dct))"),
+                observed=Msg(f"送った辞書: {fmt_dict(sent[-1])}", f"sent: {fmt_dict(sent[-1])}"),
+                where=run_label(run))
+        counted = [d for d in _received(run) if agrees(d, d, dict.fromkeys(types, 0)) is not None]
+        assert counted, Failure(
+            summary=Msg("Pipe で戻ってきた辞書に数が入っていません", "the dicts that come back through the Pipe hold no counts"),
+            expected=Msg("子プロセスで数を足した辞書を送る（pp.send(cnt_dct)）", "send the dict with the count added (pp.send(cnt_dct))"),
+            observed=Msg(f"受け取った辞書: {fmt_dict(_received(run)[-1])}", f"received: {fmt_dict(_received(run)[-1])}"),
             where=run_label(run))
 
 
@@ -114,4 +165,4 @@ def check_spawn_safe(obs):
             assert False, Failure(summary=Msg("spawn 方式で正常に終了しません: " + base.summary.ja,
                                               "does not run normally under spawn: " + base.summary.en),
                                   expected=base.expected, observed=base.observed, where=base.where, trace=base.trace)
-        assert_exact_tallies([run])
+        assert_exact_tallies([run], provenance=came_through_the_pipe)

@@ -27,14 +27,45 @@ def spelling(item):
     return item
 
 
-def _repr_pattern(name: str) -> re.Pattern:
-    """A Thread's repr as printed: ``<Thread(Thread-1 (fizz_buzz), started 1001)>``."""
-    return re.compile(r"<\w+\(" + re.escape(name) + r", (?:initial|started|stopped)[^)]*\)>")
+def _repr_pattern(name: str, ident: int | None = None) -> re.Pattern:
+    """A Thread's repr as printed: ``<Thread(Thread-1 (fizz_buzz), started 1001)>``; with ``ident``,
+    only with the number the run really gave that thread (a made-up string does not match)."""
+    state = r"(?:initial|started|stopped)[^)]*" if ident is None else rf"(?:started|stopped)(?: daemon)? {ident}"
+    return re.compile(r"<\w+\(" + re.escape(name) + r", " + state + r"\)>")
 
 
-def _shows(text: str, name: str) -> tuple[bool, bool]:
+def _idents(run) -> dict[int, int]:
+    """The ident each thread of the main process had in this run, by thread number."""
+    found = {e["th"]: e["ident"] for e in run.of("begin") if isinstance(e.get("ident"), int)}
+    if found and 0 not in found:
+        th, ident = next(iter(found.items()))
+        found[0] = ident - th  # MainThread's: the run numbers its threads from it
+    return found
+
+
+def _in_threads(run) -> list:
+    """The fizz_buzz calls made by threads of the program's own process (MainThread included; a
+    child process's are not the program's threads)."""
+    return [c for c in calls(run.events, "fizz_buzz") if c.proc == 0]
+
+
+def _no_thread_call(run) -> Failure:
+    elsewhere = any(c.proc != 0 for c in calls(run.events, "fizz_buzz"))
+    return Failure(
+        summary=Msg("fizz_buzz がこのプログラムのスレッドで一度も実行されていないので、判定できません",
+                    "fizz_buzz never ran in a thread of the program, so there is nothing to judge"),
+        expected=Msg("threading.Thread(target=fizz_buzz, ...) で作ったスレッドの中で fizz_buzz を実行する",
+                     "fizz_buzz runs in threads made with threading.Thread(target=fizz_buzz, ...)"),
+        observed=Msg("fizz_buzz は子プロセスで実行されました（multiprocessing ではなく threading を使う）"
+                     if elsewhere else "fizz_buzz は一度も呼ばれていません",
+                     "fizz_buzz ran in child processes (use threading, not multiprocessing)"
+                     if elsewhere else "fizz_buzz was never called"),
+        where=run_label(run))
+
+
+def _shows(text: str, name: str, ident: int | None = None) -> tuple[bool, bool]:
     """Does ``text`` show the Thread object, and the name besides the repr?"""
-    pattern = _repr_pattern(name)
+    pattern = _repr_pattern(name, ident)
     obj = bool(pattern.search(text))
     rest = pattern.sub("", text)
     return obj, name in rest
@@ -60,12 +91,16 @@ def check_import_style(obs):
 
 
 def check_worker_identity(obs):
-    """Every fizz_buzz call prints the Thread object and name of the thread running it."""
+    """Every fizz_buzz call prints the Thread object (with the ident the run gave it) and name of
+    the thread running it; at least one call ran in a thread."""
     for run in obs.runs:
-        for c in [c for c in calls(run.events, "fizz_buzz") if c.proc == 0]:
+        cs = _in_threads(run)
+        assert cs, _no_thread_call(run)
+        idents = _idents(run)
+        for c in cs:
             printed = "".join(e["s"] for e in run.events if e["k"] == "out" and e.get("proc", 0) == 0
                               and e["th"] == c.th and c.enter_n <= e["n"] <= (c.exit_n or 1 << 60))
-            obj, name = _shows(printed, c.tn)
+            obj, name = _shows(printed, c.tn, idents.get(c.th))
             lines = [ln for ln in printed.splitlines() if "<" in ln or "Thread" in ln][:3]
             assert obj and name, Failure(
                 summary=Msg(f"{c.tn} で実行された fizz_buzz が、自分のスレッドの{'名前' if obj else 'Threadオブジェクト'}を表示していません",
@@ -95,7 +130,7 @@ def check_listing(obs):
             lines = text.splitlines()
             missing = []
             for t in events[i]["threads"]:
-                ok = any(_line_lists(lines, j, t["tn"]) for j in range(len(lines)))
+                ok = any(_line_lists(lines, j, t["tn"], t.get("ident")) for j in range(len(lines)))
                 if not ok:
                     missing.append(t["tn"])
             if not missing:
@@ -113,8 +148,8 @@ def check_listing(obs):
                 where=where(run, e.get("ln")))
 
 
-def _line_lists(lines: list[str], j: int, name: str) -> bool:
-    obj, named = _shows(lines[j], name)
+def _line_lists(lines: list[str], j: int, name: str, ident: int | None = None) -> bool:
+    obj, named = _shows(lines[j], name, ident)
     if obj and named:
         return True
     return obj and j + 1 < len(lines) and lines[j + 1].strip() == name
@@ -146,9 +181,11 @@ def check_concurrent(obs):
 
 
 def check_result(obs):
-    """fizz_buzz returns the correct FizzBuzz list for 1..num."""
+    """fizz_buzz returns the correct FizzBuzz list for 1..num, in the threads that ran it."""
     for run in obs.runs:
-        for c in [c for c in calls(run.events, "fizz_buzz") if c.proc == 0]:
+        cs = _in_threads(run)
+        assert cs, _no_thread_call(run)
+        for c in cs:
             num = c.args[0] if isinstance(c.args, list) and c.args else None
             if not isinstance(num, int):
                 continue

@@ -9,7 +9,7 @@ import signal
 import sys
 import types
 
-from . import contain, files, runtime, state, strategies
+from . import contain, files, primitives, runtime, state, strategies
 from .events import EXIT_DEADLOCK, EXIT_INTERNAL, EXIT_LIMIT
 from .recorder import Capture, Recorder
 from .scheduler import Scheduler, Stop
@@ -23,7 +23,7 @@ def _describe_wait(ts) -> str:
         return on
     if isinstance(on, tuple) and on and on[0] == "join":
         return f"join {on[1].name}"
-    kind = getattr(on, "kind", None)
+    kind = primitives.kind_of(on) if isinstance(on, (primitives.Lock, primitives.Semaphore)) else None
     if kind and getattr(on, "_visible", True):
         holder = getattr(on, "_holder", None)
         held = f", held by {holder.name}" if hasattr(holder, "name") else ""

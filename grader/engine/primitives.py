@@ -27,6 +27,16 @@ def _poll_until(ready, blocking: bool, timeout: float) -> bool:
     return True
 
 
+def kind_of(prim) -> str:
+    """What the runtime made ``prim`` as: the first of the engine's own classes in its type's
+    order. A program's subclass cannot change it (a Semaphore subclass saying ``kind = "Lock"``)."""
+    for cls in type(prim).__mro__:
+        kind = _KINDS.get(cls)
+        if kind is not None:
+            return kind
+    return "Lock"
+
+
 def _released(prim) -> None:
     """After a release: every waiter may try again; a visible release is reported and is a
     scheduling point."""
@@ -55,10 +65,10 @@ class Lock:
         self._waiters: list = []
         self._visible = visible
         if visible:
-            state.record("new", obj=state.oid(self), kind=self.kind, value=1, ln=state.line(3))
+            state.record("new", obj=state.oid(self), kind=kind_of(self), value=1, ln=state.line(3))
 
     def _report(self, kind: str, **fields):
-        state.record(kind, obj=state.oid(self), kind=self.kind, ln=state.line(4), **fields)
+        state.record(kind, obj=state.oid(self), kind=kind_of(self), ln=state.line(4), **fields)
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         sched = state.S
@@ -106,7 +116,7 @@ class Lock:
         self._waiters = []
 
     def __reduce__(self):  # as CPython: a thread lock cannot go to another process (spawn)
-        raise TypeError(f"cannot pickle '_thread.{'RLock' if self.kind == 'RLock' else 'lock'}' object")
+        raise TypeError(f"cannot pickle '_thread.{'RLock' if kind_of(self) == 'RLock' else 'lock'}' object")
 
     def __repr__(self):
         state = "locked" if self._holder is not None else "unlocked"
@@ -194,11 +204,11 @@ class Semaphore:
         # Created by the submission (not by queue or concurrent.futures inside the standard library)?
         self._visible = state.from_submission(2)
         if self._visible:
-            state.record("new", obj=state.oid(self), kind=self.kind, value=value, ln=state.line(3))
+            state.record("new", obj=state.oid(self), kind=kind_of(self), value=value, ln=state.line(3))
 
     def _report(self, kind: str):
         if self._visible:
-            state.record(kind, obj=state.oid(self), kind=self.kind, value=self._value, ln=state.line(4))
+            state.record(kind, obj=state.oid(self), kind=kind_of(self), value=self._value, ln=state.line(4))
 
     def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
         if not blocking and timeout is not None:
@@ -246,7 +256,8 @@ class Semaphore:
         raise TypeError("cannot pickle '_thread.lock' object")
 
     def __repr__(self):
-        return f"<threading.{self.kind} at {hex(id(self))}: value={self._value}>"
+        cls = type(self)
+        return f"<{cls.__module__}.{cls.__qualname__} at {hex(id(self))}: value={self._value}>"
 
 
 class BoundedSemaphore(Semaphore):
@@ -257,3 +268,6 @@ class BoundedSemaphore(Semaphore):
     def _check_release(self, n: int) -> None:
         if self._value + n > self._initial:
             raise ValueError("Semaphore released too many times")
+
+
+_KINDS = {RLock: "RLock", Lock: "Lock", BoundedSemaphore: "BoundedSemaphore", Semaphore: "Semaphore"}

@@ -8,8 +8,8 @@ turn the ``Failure`` an assert carries into a string; this marker keeps it an ob
 from __future__ import annotations
 
 from ..model import Failure, Msg
-from .analysis import (LostUpdate, calls, describe_lost_update, expected_tally, find_tally, how_lost,
-                       simplest_loss, thread_timeline)
+from .analysis import (LostUpdate, agrees, calls, describe_lost_update, expected_tally, find_tally, how_lost,
+                       shared_tallies, simplest_loss, thread_timeline)
 from .analysis._common import fmt
 from .analysis.timeline import join_timeline, lost_update_timeline
 from .common import line_ref, run_label
@@ -85,10 +85,32 @@ def assert_exact_tally(run: RunRecord, first: int = 9, marker: str = MARKER) -> 
     assert_exact_tallies([run], first, marker)
 
 
-def assert_exact_tallies(runs: list[RunRecord], first: int = 9, marker: str = MARKER) -> None:
-    """Every run printed the exact tally of its own data. When several did not, the failure shown
-    is the one whose lost update is told with the fewest thread switches (a race-directed run's,
-    as a rule): the clearest explanation; a run with no tally at all comes first."""
+def threads_left_it(run: RunRecord, printed: dict, expected: dict) -> Failure | None:
+    """Provenance: a tally printed right must be what the threads left in the state they shared.
+    A failure when that state holds a tally and none of it agrees with the printed one (the
+    program counted again on the side, say); None when it agrees, or holds no tally to compare."""
+    states = shared_tallies(run.events)
+    said = [agrees(state, printed, expected) for state in states]
+    if True in said or False not in said:  # one agrees, or none is a tally: nothing contradicts it
+        return None
+    state = states[said.index(False)]
+    shown = {k: state[k] for k in expected if k in state}
+    return Failure(
+        summary=Msg("表示した集計結果が、スレッドが共有して更新したデータと一致しません",
+                    "the printed tally is not what the threads left in the state they shared"),
+        expected=Msg(f"スレッドが更新した共有データそのもの（この実行では {fmt_dict(shown)}）を表示する",
+                     f"print the shared state the threads updated (in this run: {fmt_dict(shown)})"),
+        observed=Msg(f"表示された集計結果: {fmt_dict(printed)}", f"printed: {fmt_dict(printed)}"),
+        where=run_label(run))
+
+
+def assert_exact_tallies(runs: list[RunRecord], first: int = 9, marker: str = MARKER,
+                         provenance=threads_left_it) -> None:
+    """Every run printed the exact tally of its own data, and it is what the run's shared state
+    says (``provenance``: a function ``(run, printed, expected) -> Failure | None``). When several
+    runs are wrong, the failure shown is the one whose lost update is told with the fewest thread
+    switches (a race-directed run's, as a rule): the clearest explanation; a run with no tally at
+    all comes first."""
     wrong = []
     for run in runs:
         expected = expected_tally(run.types, first)
@@ -97,6 +119,11 @@ def assert_exact_tallies(runs: list[RunRecord], first: int = 9, marker: str = MA
         if got != expected:
             wrong.append((run, expected, got, ln, simplest_loss(run.events)))
     if not wrong:
+        for run in runs:
+            expected = expected_tally(run.types, first)
+            got, _ = printed_tally(run, marker)
+            failure = provenance(run, got, expected) if provenance is not None else None
+            assert failure is None, failure
         return
 
     def clarity(item):
@@ -225,6 +252,14 @@ def assert_printed_after_all_ended(run: RunRecord, marker: str = MARKER, fn: str
     printed = run.events[pos]
     ended = {e["th"] for e in run.events[:pos] if e["k"] == "end" and e.get("proc", 0) == 0}
     workers = {c.th for c in calls(run.events, fn) if c.proc == 0} if fn else None
+    # Printed after every thread ended is shown only where threads ran: no evidence is no pass.
+    assert workers is None or workers - {0}, Failure(
+        summary=Msg(f"{fn} を実行したスレッドがないので、全スレッドの終了後に表示したかを判定できません",
+                    f"no thread ran {fn}, so there is no thread whose end the result could wait for"),
+        expected=Msg(f"{fn} をスレッドで実行し、すべて join してから結果を表示する",
+                     f"run {fn} in threads, join them all, then print the result"),
+        observed=Msg(f"{fn} はメインスレッドだけで実行されました", f"{fn} ran in MainThread only"),
+        where=where(run, printed.get("ln")))
     running = [s for vid, s in thread_timeline(run.events).items()
                if vid != 0 and vid not in ended and (workers is None or vid in workers)]
     assert not running, Failure(

@@ -162,3 +162,62 @@ def final_dict_state(events: Sequence[dict], obj: int | None = None, proc: int =
     return state
 
 
+
+
+@by_events
+def shared_tallies(events: Sequence[dict], proc: int = 0) -> list[dict]:
+    """What the threads of process ``proc`` left in the state they shared, read as mappings: the
+    final items of each shared dict, the final attributes of each shared object, the last dict
+    each shared global was rebound to (when its value was recorded whole). A tally a program
+    prints should be one of them, unless it counted its own way (then this says nothing)."""
+    shared = concurrent_locations(events)
+    items: dict[object, dict] = {}
+    attrs: dict[object, dict] = {}
+    rebound: dict[object, object] = {}
+    for e in events:
+        if e["k"] != "write" or proc_of(e) != proc:
+            continue
+        loc = location(e)
+        if scope(loc) not in shared:
+            continue
+        sp, key = e.get("sp"), hashable(e.get("key"))
+        if sp is None and e.get("ty") not in _NOT_A_DICT:
+            box = items.setdefault(e.get("obj"), {})
+        elif sp == "a":
+            box = attrs.setdefault(e.get("obj"), {})
+        elif sp == "g":
+            rebound[key] = e.get("val")
+            continue
+        else:
+            continue
+        if e.get("op") in ("del", "pop", "delattr"):
+            box.pop(key, None)
+        else:
+            box[key] = e.get("val")
+    out = list(items.values()) + list(attrs.values())
+    for val in rebound.values():
+        parsed = _literal_dict(val)
+        if parsed is not None:
+            out.append(parsed)
+    return out
+
+
+def _literal_dict(val) -> dict | None:
+    """A recorded value that is a whole dict as Python prints it (not cut short)."""
+    if not isinstance(val, str) or not val.startswith("{") or val.endswith("…"):
+        return None
+    import ast
+    try:
+        parsed = ast.literal_eval(val)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def agrees(state: dict, printed: dict, expected: dict) -> bool | None:
+    """Does a shared state agree with the printed tally, on the keys the tally should have?
+    None when it is not a tally at all (no such key, or counts that are not numbers)."""
+    common = [k for k in expected if k in state]
+    if not common or not all(isinstance(state[k], int) for k in common):
+        return None
+    return all(printed.get(k) == state[k] for k in common)
