@@ -9,7 +9,7 @@ import signal
 import sys
 import types
 
-from . import contain, files, primitives, runtime, state, strategies
+from . import contain, files, primitives, runtime, state, strategies, watch
 from .events import EXIT_DEADLOCK, EXIT_INTERNAL, EXIT_LIMIT
 from .recorder import Capture, Recorder
 from .scheduler import Scheduler, Stop
@@ -77,16 +77,17 @@ def _exit_now(code: int) -> None:
         os._exit(code)
 
 
-def run(job: dict, spec: dict, code) -> None:
-    """Execute ``code`` as ``__main__`` under the schedule ``spec``; ends the process."""
+def run(job: dict, spec: dict, code, seals=(None, "")) -> None:
+    """Execute ``code`` as ``__main__`` under the schedule ``spec``; ends the process. ``seals``:
+    the run's sealer and the key of its spawned children (``events.sealer``, ``spawn_key``)."""
     status = EXIT_INTERNAL
     try:
-        status = _run(job, spec, code)
+        status = _run(job, spec, code, seals)
     finally:
         os._exit(status)
 
 
-def _run(job: dict, spec: dict, code) -> int:
+def _run(job: dict, spec: dict, code, seals) -> int:
     os.setpgid(0, 0)
     _stay_on_this_core()
     script = spec["script"]
@@ -103,7 +104,8 @@ def _run(job: dict, spec: dict, code) -> int:
             pass
     os.chdir(spec["cwd"])
     faulthandler.register(signal.SIGUSR1, file=raw_fd, all_threads=True)
-    contain.apply(job, spec)  # the sandbox, now that the run's files are open and no thread started
+    sealer, spawned_key = seals
+    contain.apply(job, spec, sealer)  # the sandbox, now that the run's files are open and no thread started
 
     limits = job["limits"]
     seed = spec["seed"]
@@ -113,14 +115,14 @@ def _run(job: dict, spec: dict, code) -> int:
     sched = Scheduler(strategy, timed=spec["time_mode"] == "timed", max_steps=limits["steps"],
                       max_vtime=limits["virtual_seconds"], on_stop=_make_stop(script))
     rec = Recorder(events_fd, script, state.who, limits["output_bytes"],
-                   on_overflow=lambda: _exit_now(EXIT_LIMIT), key=bytes.fromhex(job.get("key", "")))
+                   on_overflow=lambda: _exit_now(EXIT_LIMIT), key=sealer)
     signal.signal(signal.SIGUSR2, rec.flush_on_signal)  # before a hang's kill: keep what it printed
     options = dict(spec.get("options") or {})
     options["trace"] = job.get("trace", {})
     options["trace_bodies"] = job.get("trace_bodies", [])
     options["seed"] = seed
     options["start_method"] = spec.get("start_method", "fork")
-    options["spawn"] = _spawn_config(job, spec, options, code)
+    options["spawn"] = _spawn_config(job, spec, options, code, spawned_key)
     runtime.activate(sched, rec, options)
     files.serve(spec.get("data"), job.get("data", {}).get("file"))
     if "multiprocessing" in sys.modules:  # warm already; otherwise set when the program imports it
@@ -136,6 +138,9 @@ def _run(job: dict, spec: dict, code) -> int:
     main.__builtins__ = __builtins__
     sys.modules["__main__"] = main
     status = 0
+    _started(spec)
+    watch.install(script, _prober(rec))
+    del job, options, seals, sealer, spawned_key  # nothing of the set-up stays in this frame
     try:
         exec(code, main.__dict__)
     except SystemExit as exc:
@@ -159,6 +164,31 @@ def _run(job: dict, spec: dict, code) -> int:
     return status
 
 
+def _started(spec: dict) -> None:
+    """Tell the engine's process, on a pipe the program cannot take back, that the program is
+    about to run: from now on nothing this process says can be the sandbox's or the grader's
+    failure (``launcher._uncontained``)."""
+    fd = spec.pop("channel", None)
+    if fd is None:
+        return
+    try:
+        os.write(fd, b"S")
+    except OSError:
+        pass
+    finally:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+def _prober(rec):
+    def report(what: str, detail: str, ln) -> None:
+        rec.emit("probe", what=what, detail=str(detail)[:200], ln=ln)
+        rec.flush()  # written down at once: what the program does next cannot take it back
+    return report
+
+
 def _exit_status(code) -> int:
     if code is None:
         return 0
@@ -171,7 +201,7 @@ def _exit_status(code) -> int:
     return 1
 
 
-def _spawn_config(job: dict, spec: dict, options: dict, code) -> dict:
+def _spawn_config(job: dict, spec: dict, options: dict, code, spawned_key: str) -> dict:
     """What a spawn child needs to run under the engine (see ``grader.engine.spawned``): the
     instrumented program too, which it re-imports in place of the file on disk."""
     import marshal
@@ -182,6 +212,6 @@ def _spawn_config(job: dict, spec: dict, options: dict, code) -> dict:
         "time_mode": spec["time_mode"], "limits": job["limits"],
         # Spawned children seal their events as forked ones do (the key stays in memory, in the
         # preparation data's pipe, never in the environment or a file).
-        "key": job.get("key", ""),
+        "key": spawned_key,
         "options": {k: v for k, v in options.items() if k != "spawn"},
     }

@@ -65,6 +65,12 @@ def main() -> None:
     job = _read_line()
     if job is None:  # the parent decided not to grade after all
         return
+    from .events import sealer, spawn_key
+    key = bytes.fromhex(job.pop("key", "") or "")
+    # From here the key lives only inside a hasher (and, derived, for spawned children): no run
+    # finds its bytes in the job.
+    seals = (sealer(key), spawn_key(key).hex()) if key else (None, "")
+    del key
     _set_limits(job["limits"])
     reaper.set_subreaper(True)  # a run's setsid escapees are reparented here, then killed
     if "multiprocessing" in job["source"] or "concurrent" in job["source"]:
@@ -88,23 +94,29 @@ def main() -> None:
         if stopped:  # a hang or a flood repeats on every schedule: stop paying for it
             _report({"batch": len(request["schedules"]), "stopped": True})
             continue
-        stopped = _run_batch(job, request["schedules"], codes, bootstrap)
+        stopped = _run_batch(job, request["schedules"], codes, bootstrap, seals)
         _report({"batch": len(request["schedules"]), "stopped": stopped})
 
 
-def _run_batch(job: dict, schedules: list[dict], codes: dict, bootstrap) -> bool:
+def _run_batch(job: dict, schedules: list[dict], codes: dict, bootstrap, seals=(None, "")) -> bool:
     """Run ``schedules`` (several at a time), reporting each; True when exploring should stop."""
     pending = list(schedules)
     running: dict[int, tuple[dict, float, bool]] = {}
+    channels: dict[int, int] = {}  # pid -> the read end of the run's channel
     wall = job["limits"]["wall_seconds"]
     parallel = max(1, int(job.get("jobs", 1)))
     stop = False
     while pending or running:
         while pending and len(running) < parallel:
             spec = pending.pop(0)
+            channel, told = os.pipe()  # the run says on it when the program is about to start
             pid = os.fork()
             if pid == 0:
-                bootstrap.run(job, spec, codes[spec["script"]])  # never returns
+                for fd in (channel, *channels.values()):  # nothing of its siblings' channels either
+                    os.close(fd)
+                bootstrap.run(job, dict(spec, channel=told), codes[spec["script"]], seals)  # never returns
+            os.close(told)
+            channels[pid] = channel
             try:
                 os.setpgid(pid, pid)
             except OSError:
@@ -135,8 +147,20 @@ def _run_batch(job: dict, schedules: list[dict], codes: dict, bootstrap) -> bool
             "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
             "timed_out": killed,
             "wall": round(real.monotonic() - started, 4),
+            "started": _told(channels.pop(pid)),
         })
     return stop
+
+
+def _told(fd: int) -> bool:
+    """Did the run say the program was about to start? (What a pipe got cannot be taken back.)"""
+    try:
+        os.set_blocking(fd, False)
+        return b"S" in os.read(fd, 16)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 _pidfds: dict[int, int] = {}

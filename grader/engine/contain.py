@@ -244,16 +244,16 @@ def run_tmp(policy: dict, index) -> str | None:
 UNCONTAINED = "grader: サンドボックスを設定できない / the sandbox could not be set up".encode()
 
 
-def apply(job: dict, spec: dict) -> None:
+def apply(job: dict, spec: dict, sealer=None) -> None:
     """Contain this run as the job's policy says, or end it, saying why, before the program runs
-    (the parent then reports a grader error, not the student's failure). The line is sealed with
-    the job's key, as the events are: a program cannot pass its own failure off as the grader's."""
+    (the parent then reports a grader error, not the student's failure). The line is sealed as
+    the events are (``sealer``), and believed only from a run that had not yet told the engine its
+    program was starting: a program cannot pass its own failure off as the grader's."""
     try:
         enter(job.get("contain"), spec["cwd"], spec.get("index", 0), spec.get("events"))
     except OSError as exc:
         line = UNCONTAINED + f": {exc}".encode()
-        key = bytes.fromhex(job.get("key", ""))
-        os.write(2, line + (b"\t" + seal(line, key) if key else b"") + b"\n")
+        os.write(2, line + (b"\t" + seal(line, sealer) if sealer is not None else b"") + b"\n")
         os._exit(EXIT_INTERNAL)
 
 

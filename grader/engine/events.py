@@ -50,6 +50,9 @@ Kinds and their own fields:
 ``deadlock``  nothing can run: ``blocked`` = list of {th, tn, on, ln}
 ``limit``     a budget ran out: ``what`` (output, steps, vtime), ``detail``
 ``exit``      the process is about to exit: ``code``
+``probe``     the program looked inside the interpreter or the grader (``grader.engine.watch``):
+              ``what`` (frames, gc, code, hooks, the grader's modules, descriptors), ``detail``
+              (the audit event), ``ln`` (its line, when its own code asked)
 ``data``      the program opened the course data by this ``path`` (first time for each path); ``rel``:
               that path relative to the working directory, when it lies inside it
 
@@ -64,7 +67,7 @@ from .hashing import blake2b
 
 KINDS = frozenset(
     "proc spawn begin end join joined new acq rel block sleep read write obj call ret out enum "
-    "send recv exc deadlock limit exit data".split()
+    "send recv exc deadlock limit exit data probe".split()
 )
 
 # Exit statuses the child uses for verdicts decided inside the engine.
@@ -92,24 +95,42 @@ def jsonable(value, limit: int = 200, depth: int = 0):
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def seal(line: bytes, key: bytes) -> bytes:
-    """The MAC that proves a line was written by the engine, not appended by the program."""
-    return blake2b(line, key=key, digest_size=8).hexdigest().encode()
+def sealer(key: bytes):
+    """A hasher keyed with ``key``, for ``seal``: a run holds this, never the key's bytes (each line
+    is sealed on a copy of it), so the key is in no object a program could read it from."""
+    return blake2b(key=key, digest_size=8)
+
+
+def spawn_key(key: bytes) -> bytes:
+    """The key a run's ``spawn`` children seal with (a fresh interpreter needs the bytes): derived
+    from the run's, and accepted by the parent only for what spawned processes say."""
+    return blake2b(b"spawned children", key=key, digest_size=16).digest()
+
+
+def seal(line: bytes, key) -> bytes:
+    """The MAC that proves a line was written by the engine, not appended by the program. ``key``:
+    the key's bytes, or a ``sealer``."""
+    if isinstance(key, (bytes, bytearray)):
+        return blake2b(line, key=key, digest_size=8).hexdigest().encode()
+    h = key.copy()
+    h.update(line)
+    return h.hexdigest().encode()
 
 
 # One encoder for every event: json.dumps with these options would build a new one per call.
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-def encode(event: dict, key: bytes | None = None) -> bytes:
-    """One event as a JSON line, sealed with ``key`` (``<json>\t<mac>``) when one is given."""
+def encode(event: dict, key=None) -> bytes:
+    """One event as a JSON line, sealed with ``key`` (bytes or a ``sealer``: ``<json>\t<mac>``) when
+    one is given."""
     line = _ENCODE(event).encode("utf-8")
     if key:
         line += b"\t" + seal(line, key)
     return line + b"\n"
 
 
-def decode_lines(data: bytes, key: bytes | None = None) -> tuple[list[dict], int]:
+def decode_lines(data: bytes, key: bytes | None = None, spawned: bytes | None = None) -> tuple[list[dict], int]:
     """Events of an events file, and how many lines failed their seal (written by the program).
 
     A torn last line (the process was killed mid-write) is dropped without counting. Unsealed
@@ -121,13 +142,17 @@ def decode_lines(data: bytes, key: bytes | None = None) -> tuple[list[dict], int
     lines = data.split(b"\n")
     last = len(lines) - 1
     entries: list[tuple[int, bytes, bool]] = []
+    by_spawned: set[int] = set()  # lines sealed with the key of spawned children
     for i, line in enumerate(lines):
         if not line:
             continue
         body, _, mac = line.rpartition(b"\t")
         ok = bool(key) and bool(body) and hmac.compare_digest(mac, seal(body, key))
+        if not ok and spawned and body and hmac.compare_digest(mac, seal(body, spawned)):
+            ok = True
+            by_spawned.add(i)
         entries.append((i, body if ok else line, ok))
-    if key and all(ok for _, _, ok in entries):
+    if key and not by_spawned and all(ok for _, _, ok in entries):
         try:  # one parse for the whole file: a run writes hundreds of small lines
             parsed = json.loads(b"[" + b",".join(body for _, body, _ in entries) + b"]")
         except (ValueError, RecursionError):
@@ -146,5 +171,7 @@ def decode_lines(data: bytes, key: bytes | None = None) -> tuple[list[dict], int
             continue
         if key and not ok:
             event["unsealed"] = True
+        elif i in by_spawned:
+            event["spawned_seal"] = True
         events.append(event)
     return events, forged

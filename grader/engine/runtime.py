@@ -19,12 +19,12 @@ import threading
 import time
 import types
 
-from . import files, memory, primitives, real, state
+from . import disguise, files, memory, primitives, real, state
 from .recorder import value
 from .state import config, from_submission, line, oid, record, who  # noqa: F401  (who: the recorder's clock)
 
-EPOCH = 1670817600.0  # 2022-12-12 13:00 JST, the lecture; time.time() starts here
-MONO0 = 1000.0
+EPOCH = real.wall_time()  # time.time() starts from the real time (each run sets it again) and runs virtually
+MONO0 = real.monotonic()
 IDENT0 = 1000
 _patched = False
 
@@ -141,12 +141,6 @@ def _run_raw(function, args, kwargs) -> None:
     finally:
         _settle()
         record("end")
-
-
-def _raw_lock():
-    if state.S is not None and from_submission(2):
-        return primitives.Lock(visible=True)
-    return real.allocate_lock()
 
 
 def _wait_for_tstate_lock(self, block=True, timeout=-1):  # 3.10-3.12
@@ -295,6 +289,14 @@ def _enumerate():
 # -- factories ----------------------------------------------------------------------------------
 
 def _lock_factory():
+    """``threading.Lock``, which is ``_thread.allocate_lock`` as in CPython. The import system's own
+    locks stay real (a module's import lock must not wait on the scheduler); every other lock is
+    the scheduler's, seen when the program made it."""
+    caller = sys._getframe(1)
+    while caller is not None and caller.f_code.co_filename == disguise.__file__:
+        caller = caller.f_back
+    if caller is not None and caller.f_code.co_filename.startswith("<frozen importlib"):
+        return real.allocate_lock()
     return primitives.Lock(visible=from_submission(2))
 
 
@@ -311,8 +313,9 @@ _replaced: list = []   # (object, attribute, original value), in the order patch
 
 
 def _replace(obj, name: str, value) -> None:
-    _replaced.append((obj, name, getattr(obj, name)))
-    setattr(obj, name, value)
+    original = getattr(obj, name)
+    _replaced.append((obj, name, original))
+    setattr(obj, name, disguise.like(value, original))
 
 
 def patch() -> None:
@@ -325,13 +328,16 @@ def patch() -> None:
     import queue
 
     site_builtins()
+    # What the program can see of the engine's classes is named as CPython's.
+    disguise.name_class(primitives.Lock, "_thread", "lock")
+    disguise.name_class(primitives.RLock, "_thread", "RLock")
     _orig["start"] = threading.Thread.start
     _orig["excepthook"] = threading.excepthook
     _orig["enumerate"] = threading.enumerate
     _replace(threading.Thread, "start", _thread_start)
     _replace(threading, "excepthook", _excepthook)
     _replace(threading, "enumerate", _enumerate)
-    _replace(threading, "Lock", _lock_factory)
+    _replace(threading, "Lock", _lock_factory)  # a built-in named allocate_lock, as CPython's
     _replace(threading, "RLock", _rlock_factory)
     _replace(threading, "_CRLock", None)
     _replace(threading, "_allocate_lock", _internal_lock)
@@ -350,8 +356,8 @@ def patch() -> None:
     # Threads and locks the program makes with _thread itself run under the scheduler too.
     _replace(_thread, "start_new_thread", _raw_start)
     _replace(_thread, "start_new", _raw_start)
-    _replace(_thread, "allocate_lock", _raw_lock)
-    _replace(_thread, "allocate", _raw_lock)
+    _replace(_thread, "allocate_lock", threading.Lock)  # one object, as in CPython (pickle checks it)
+    _replace(_thread, "allocate", threading.Lock)
 
     # The C SimpleQueue blocks below the scheduler (ThreadPoolExecutor's workers wait on one):
     # the standard library's pure-Python twin runs on our Semaphore instead.
@@ -390,7 +396,8 @@ def site_builtins() -> None:
 
 def activate(scheduler, recorder, options: dict) -> None:
     """Give this process its scheduler and recorder; the running thread becomes MainThread."""
-    global IDENT0
+    global IDENT0, EPOCH, MONO0
+    EPOCH, MONO0 = real.wall_time(), real.monotonic()  # virtual time from here, on the real clocks' origin
     state.S, state.R = scheduler, recorder
     _new_memory()
     _forks[:] = [0, ""]

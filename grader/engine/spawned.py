@@ -24,7 +24,7 @@ import random
 import sys
 import types
 
-from . import files, hooks, runtime, state, strategies
+from . import files, hooks, runtime, state, strategies, watch
 from .events import EXIT_LIMIT
 from .recorder import Capture, Recorder
 from .scheduler import Scheduler
@@ -53,6 +53,12 @@ def start(cfg: dict) -> None:
     sys.stderr = Capture(rec, "err", 2)
     atexit.register(rec.flush)
     rec.emit("proc", ppid=os.getppid(), method="spawn")
+
+    def probe(what: str, detail: str, ln) -> None:
+        rec.emit("probe", what=what, detail=str(detail)[:200], ln=ln)
+        rec.flush()
+
+    watch.install(cfg["script"], probe)  # the program is re-imported next: watched as the run is
 
 
 def _install() -> None:

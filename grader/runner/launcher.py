@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass
 
 from ..engine import contain, instrument
-from ..engine.events import EXIT_INTERNAL, decode_lines
+from ..engine.events import EXIT_INTERNAL, decode_lines, spawn_key
 from ..exercises.catalog import Exercise, course, data_file
 from ..exercises.plan import data_variant
 from ..explore.directed import directions_for
@@ -250,8 +250,10 @@ def _spec(s: Schedule, ws: Workspace) -> dict:
 
 def _uncontained(line: dict, ws: Workspace, s: Schedule, key: bytes) -> str | None:
     """What a run said when its sandbox could not be set (it ended before the program's first
-    line, under the job's seal): the grader's fault, not the student's. None for any other run."""
-    if line.get("exit") != EXIT_INTERNAL:
+    line, under the job's seal): the grader's fault, not the student's. None for any other run,
+    and for one whose engine had heard that the program was starting (``started``: whatever its
+    process says after that is the program's)."""
+    if line.get("exit") != EXIT_INTERNAL or line.get("started"):
         return None
     raw, _ = read_capped(ws.raw(s.key), 4096)
     return contain.uncontained(raw, key)
@@ -260,11 +262,17 @@ def _uncontained(line: dict, ws: Workspace, s: Schedule, key: bytes) -> str | No
 def _record(schedule: Schedule, ws: Workspace, result: dict, key: bytes, sites: list,
             runner_killed: bool = False) -> RunRecord:
     data, _ = read_capped(ws.events(schedule.key), EVENTS_CAP)
-    events, forged = decode_lines(data, key)
-    kept = [e for e in events if not e.get("unsealed")]  # every process of a run seals its lines
+    events, forged = decode_lines(data, key, spawn_key(key))
+    # Every process of a run seals its lines; the key of spawned children seals only what spawned
+    # processes say (their first record says so, sealed alike).
+    spawned = {e.get("pid") for e in events if e.get("spawned_seal") and e.get("k") == "proc"
+               and e.get("method") == "spawn"}
+    kept = [e for e in events if not e.get("unsealed") and (not e.get("spawned_seal") or e.get("pid") in spawned)]
     kept, malformed = screen(kept)  # sealed, yet not what the engine writes: the program's doing
     dropped = len(events) - len(kept)
     events, cut = within_budget(in_sequence(kept))
+    for e in events:
+        e.pop("spawned_seal", None)
     annotate(events, sites)
     procs: dict[int, int] = {}
     for e in events:

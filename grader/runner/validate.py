@@ -116,10 +116,11 @@ KINDS: dict[str, tuple[dict[str, Check], dict[str, Check]]] = {
         _record(th=_TID, tn=_text(), on=_text(4096), ln=_LN), 10_000)}),
     "exit": ({"code": _int()}, {}),
     "data": ({"path": _text(8192)}, {"rel": _opt(_text(8192))}),
+    "probe": ({"what": _text(40), "detail": _text(200)}, {}),
 }
 KINDS["write"] = KINDS["read"]
 
-_PARENT_FIELDS = frozenset({"unsealed"})
+_PARENT_FIELDS = frozenset({"unsealed", "spawned_seal"})
 _MUST = frozenset({"k", "n", "pid", "th", "tn", "t"})
 # kind -> (every field it may have, the fields it must have, each field's check)
 _SHAPES = {kind: (frozenset(COMMON) | set(req) | set(opt) | _PARENT_FIELDS, _MUST | set(req),

@@ -75,15 +75,15 @@ def test_rights_grow_with_the_abi():
 
 def test_a_sandbox_that_cannot_be_set_ends_the_run_with_a_sealed_reason(tmp_path):
     from grader.engine import contain
-    from grader.engine.events import EXIT_INTERNAL
+    from grader.engine.events import EXIT_INTERNAL, sealer
 
     key = os.urandom(16)
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:  # a run whose working directory is gone: its Landlock rule cannot be made
         os.dup2(w, 2)
-        contain.apply({"key": key.hex(), "contain": {"landlock": 1, "rules": []}},
-                      {"cwd": str(tmp_path / "gone"), "index": 0})
+        contain.apply({"contain": {"landlock": 1, "rules": []}},
+                      {"cwd": str(tmp_path / "gone"), "index": 0}, sealer(key))
         os._exit(0)
     os.close(w)
     said = os.read(r, 4096)
