@@ -10,6 +10,7 @@ from grader.verdicts.analysis.timeline import lock_timeline
 from grader.verdicts.common import check_runs  # noqa: F401  (the shared `runs` check)
 from grader.verdicts.kit import (assert_exact_tallies, assert_one_thread_per_call,
                                  assert_printed_after_all_ended, assert_started_before_joined, where)
+from grader.verdicts.integrity import check_integrity  # noqa: F401  (the shared `integrity` check)
 
 
 def check_tally(obs):

@@ -5,6 +5,7 @@ from grader.model import Failure, Msg
 from grader.verdicts.analysis import agrees, calls
 from grader.verdicts.common import check_runs, run_label, why_not_normal  # noqa: F401
 from grader.verdicts.kit import assert_exact_tallies, fmt_dict
+from grader.verdicts.integrity import check_integrity  # noqa: F401  (the shared `integrity` check)
 
 DICTS = ("dict", "defaultdict", "Counter", "OrderedDict")
 

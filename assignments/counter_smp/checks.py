@@ -5,6 +5,7 @@ from grader.verdicts.analysis.timeline import semaphore_timeline
 from grader.verdicts.common import check_runs, run_label  # noqa: F401  (the shared `runs` check)
 from grader.verdicts.kit import (assert_exact_tallies, fmt_dict, no_tally_failure, printed_tally, threads_left_it,
                                  where)
+from grader.verdicts.integrity import check_integrity  # noqa: F401  (the shared `integrity` check)
 
 LIMIT = 2
 EXPECTED_INSIDE = Msg("辞書を読んでから書き込むまでの区間に、同時に入るのは最大2スレッド（Semaphore(2)）",

@@ -6,6 +6,7 @@ from grader.model import Failure, Msg
 from grader.verdicts.analysis import calls
 from grader.verdicts.common import check_runs, line_ref, run_label  # noqa: F401
 from grader.verdicts.kit import assert_started_before_joined, where
+from grader.verdicts.integrity import check_integrity  # noqa: F401  (the shared `integrity` check)
 
 CALLS = 5  # num_lst = [i*10000000 for i in range(5, 0, -1)]
 

@@ -226,13 +226,27 @@ def augattr_value(o, name: str, op: str, rhs, site) -> None:
     augattr(o, name, op, lambda: rhs, site)
 
 
+_INSIDE = frozenset({"__globals__", "__closure__", "__code__", "__builtins__", "__subclasses__",
+                     "__getattribute__", "__func__", "__self__", "f_back", "f_locals", "f_globals",
+                     "tb_frame", "gi_frame", "cr_frame", "_getframe", "_current_frames", "modules"})
+
+
+def _looks_inside(name) -> None:
+    """A name computed at run time that reads the insides of functions or frames: a ``probe``."""
+    if name in _INSIDE and state.R is not None:
+        state.R.emit("probe", what="code", detail=f"getattr {name}", ln=state.line())
+        state.R.flush()
+
+
 def getattr_builtin(site, o, name, *default):
+    _looks_inside(name)
     if not _on() or type(name) is not str or len(default) > 1:
         return getattr(o, name, *default)
     return _read_attr(o, name, site, "getattr", *default)
 
 
 def hasattr_builtin(site, o, name) -> bool:
+    _looks_inside(name)
     if not _on() or type(name) is not str:
         return hasattr(o, name)
     return _read_attr(o, name, site, "hasattr", _MISSING_ATTR) is not _MISSING_ATTR

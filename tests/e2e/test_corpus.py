@@ -126,6 +126,9 @@ def test_corpus_verdicts(base: Path, case: dict, tmp_path: Path) -> None:
     got = _verdicts(root, exercise)
     wrong = [f"{c} should fail, is {got.get(c, 'missing')}" for c in must_fail if got.get(c) != "failed"]
     wrong += [f"{c} should pass, is {got.get(c, 'missing')}" for c in must_pass if got.get(c) != "passed"]
+    # No student program of the corpus looks inside the grader: integrity accuses none of them.
+    if "integrity" not in must_fail:
+        wrong += [f"integrity should pass, is {got.get('integrity', 'missing')}"] if got.get("integrity") != "passed" else []
     assert not wrong, "; ".join(wrong) + f"\nnote: {case.get('note', '')}\nreport:\n{_tail(out, 60)}"
 
     # The JUnit report is valid against the Jenkins schema.
