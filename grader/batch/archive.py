@@ -2,8 +2,9 @@
 
 A zip is untrusted input. Members that would land outside the target (``..``, absolute paths,
 drive letters) and symbolic links are never written: they are returned as skipped, with a
-reason, so that the batch can list them and go on. The whole run shares one budget of
-uncompressed bytes and members, so neither one zip bomb nor many small zips can fill the disk.
+reason, so that the batch can list them and go on. Each student's own zips have a budget of
+uncompressed bytes and members of their own (one student's zip bomb refuses that student's zip,
+nobody else's), inside the budget of the whole run, which keeps the disk safe whatever the class.
 
 Member names: a zip without the UTF-8 flag (bit 0x800) has its names decoded as CP437 by
 ``zipfile``; Windows zips in Japan carry CP932 there, macOS zips UTF-8. We take the raw bytes
@@ -23,10 +24,14 @@ from pathlib import Path
 
 from ..model import GraderInputError, Msg
 
-MAX_BYTES = 512 * 1024 * 1024
-"""Total uncompressed bytes extracted in one discovery (all zips together)."""
-MAX_MEMBERS = 20_000
+MAX_BYTES = 4 * 1024 * 1024 * 1024
+"""Total uncompressed bytes extracted in one discovery (all zips together): the disk's safety net."""
+MAX_MEMBERS = 200_000
 """Total zip members extracted in one discovery (all zips together)."""
+STUDENT_BYTES = 100 * 1024 * 1024
+"""Uncompressed bytes one student's own zips may hold (a handed-in folder is a few kilobytes)."""
+STUDENT_MEMBERS = 5_000
+"""Members one student's own zips may hold."""
 
 _UTF8_FLAG = 0x800
 _JUNK_PARTS = {"__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini"}
@@ -35,10 +40,33 @@ _CHUNK = 1 << 16
 
 @dataclass
 class Budget:
-    """What is left to extract in this discovery: bytes and members."""
+    """What is left to extract: bytes and members; a student's budget also spends its class's
+    (``within``)."""
 
     bytes_left: int = MAX_BYTES
     members_left: int = MAX_MEMBERS
+    within: "Budget | None" = None
+
+    def room(self) -> tuple[int, int]:
+        """(bytes, members) left here and in every budget this one is within."""
+        b, m = self.bytes_left, self.members_left
+        if self.within is not None:
+            ob, om = self.within.room()
+            b, m = min(b, ob), min(m, om)
+        return b, m
+
+    def spend(self, nbytes: int = 0, members: int = 0) -> bool:
+        """Spend; False when that goes past what was left (here or above)."""
+        self.bytes_left -= nbytes
+        self.members_left -= members
+        ok = self.bytes_left >= 0 and self.members_left >= 0
+        if self.within is not None:
+            ok = self.within.spend(nbytes, members) and ok
+        return ok
+
+    def for_student(self) -> "Budget":
+        """A budget of one student's own, within this one."""
+        return Budget(STUDENT_BYTES, STUDENT_MEMBERS, within=self)
 
 
 @dataclass(frozen=True)
@@ -129,12 +157,13 @@ def extract_zip(src: Path, dest: Path, budget: Budget) -> list[Skipped]:
                                    f"cannot open {src.name} as a zip: {exc}")) from None
     with zf:
         infos = zf.infolist()
-        if len(infos) > budget.members_left:
+        bytes_room, members_room = budget.room()
+        if len(infos) > members_room:
             raise _too_big(src, f"ファイル数 {len(infos)}", f"{len(infos)} members")
         declared = sum(i.file_size for i in infos)
-        if declared > budget.bytes_left:
+        if declared > bytes_room:
             raise _too_big(src, f"展開後 {declared} バイト", f"{declared} bytes uncompressed")
-        budget.members_left -= len(infos)
+        budget.spend(members=len(infos))
         dest.mkdir(parents=True, exist_ok=True)
         root = dest.resolve()
         skipped: list[Skipped] = []
@@ -179,8 +208,7 @@ def _copy(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, budget: Budg
             chunk = src.read(_CHUNK)
             if not chunk:
                 return True
-            budget.bytes_left -= len(chunk)
-            if budget.bytes_left < 0:
+            if not budget.spend(nbytes=len(chunk)):
                 out.close()
                 target.unlink(missing_ok=True)
                 return False

@@ -177,9 +177,11 @@ class _Finder:
         self.unmatched.append(Unmatched(relpath, reason, student))
 
     def _expand(self, group: Group) -> list[File]:
-        """The student's files, their own zips (one level) replaced by what they hold."""
+        """The student's files, their own zips (one level) replaced by what they hold (on a
+        budget of the student's own)."""
         files: list[File] = []
         queue = list(group.files)
+        budget = self.budget.for_student()
         while queue:
             file = queue.pop(0)
             if file.symlink or not file.name.casefold().endswith(".zip"):
@@ -190,7 +192,7 @@ class _Finder:
                 self.nested += 1
                 dest = self.scratch / "nested" / str(self.nested)
                 try:
-                    skipped = archive.extract_zip(file.path, dest, self.budget)
+                    skipped = archive.extract_zip(file.path, dest, budget)
                 except GraderInputError as exc:
                     self._drop(group.student, file.relpath, exc.msg)
                     continue

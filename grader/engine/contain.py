@@ -44,6 +44,7 @@ _AT_FDCWD, _AT_RECURSIVE = -100, 0x8000
 _MOUNT_ATTR_RDONLY = 0x1
 _PR_CAPBSET_DROP, _PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL = 24, 47, 4
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
+_SOCKET_DIRS = ("/run", "/var/run")
 # A private tmpfs is memory: small ones (the run's files belong in its own directory).
 _TMPFS = "size=64m,nr_inodes=4096,mode=1777"
 
@@ -140,6 +141,12 @@ def _private_mounts(root: str, rw: list[str], ro: list[str]) -> None:
     for target in fresh:
         if os.path.isdir(target):
             _mount("tmpfs", target, "tmpfs", _MS_NOSUID | _MS_NODEV, _TMPFS)
+    # The host's UNIX sockets (a Docker daemon's, a database's, D-Bus) live under /run: an empty
+    # one instead, so that no run connects to a socket it did not create. (A socket on a
+    # read-only mount still accepts connections: hiding is what keeps it out of reach.)
+    for target in _SOCKET_DIRS:
+        if os.path.isdir(target) and not os.path.islink(target) and not _beneath(root, target):
+            _mount("tmpfs", target, "tmpfs", _MS_NOSUID | _MS_NODEV, "size=64k,nr_inodes=64,mode=0755")
     if not any(_beneath(root, f) for f in fresh):
         _mount("tmpfs", root, "tmpfs", _MS_NOSUID | _MS_NODEV, "size=1m,nr_inodes=256,mode=0755")
     for path, fd, _ in keep:  # bring back what the run may see, from the descriptors opened above

@@ -320,6 +320,11 @@ _I: dict[str, Msg] = {
     "counts": Msg("学生 {students} 人、採点したファイル {graded} 件、未提出 {missing} 件",
                   "{students} students, {graded} files graded, {missing} not handed in"),
     "distribution": Msg("合計点の分布", "Distribution of total scores"),
+    "review": Msg("確認が必要なプログラム（integrity）", "Programs to review (integrity)"),
+    "exercise": Msg("課題", "exercise"),
+    "review_note": Msg("インタプリタや採点器の内部を調べているプログラムです（0点の確認項目）。採点結果が正しいか確認してください。",
+                       "These programs look inside the interpreter or the grader (a check worth 0 points): check that "
+                       "their results are what they earned."),
     "dist_x": Msg("合計点（{max} 点満点）", "total score (out of {max})"),
     "dist_y": Msg("人数", "students"),
     "failures": Msg("チェックごとの不合格数", "Failures per check"),
@@ -416,6 +421,25 @@ def render_index(students: Sequence[IndexStudent], exercises: Sequence[IndexExer
             f'<th>{esc(_t("checks", lang))}</th><th></th><th class="num">{esc(_i("failed_n", lang))}</th></tr></thead>'
             f"<tbody>{table}</tbody></table></div></details></figure>")
     parts.append("</div></section>")
+    # programs that looked inside the grader: for the TA to review
+    review = []
+    for s in students:
+        for ex in exercises:
+            c = s.cells.get(ex.id)
+            bad = next((x for x in c.checks if x.id == "integrity" and not x.passed), None) \
+                if isinstance(c, GradeResult) else None
+            if bad is not None:
+                seen = bad.failure.observed(lang) if bad.failure and bad.failure.observed else ""
+                link = f'<a href="{esc(s.href)}">{esc(s.key)}</a>' if s.href else esc(s.key)
+                review.append(f'<tr data-review="{esc(s.key)}"><td>{link}</td><td>{esc(s.name)}</td>'
+                              f"<td><code>{esc(ex.id)}</code></td><td>{esc(seen)}</td></tr>")
+    if review:
+        parts.append(
+            f'<section class="card" id="review"><h2>{esc(_i("review", lang))}</h2>'
+            f'<p>{esc(_i("review_note", lang))}</p><div class="scroll table"><table><thead><tr>'
+            f'<th scope="col">{esc(_i("key", lang))}</th><th scope="col">{esc(_i("name", lang))}</th>'
+            f'<th scope="col">{esc(_i("exercise", lang))}</th><th scope="col"></th></tr></thead>'
+            f'<tbody>{"".join(review)}</tbody></table></div></section>')
     # the students
     head_cells = "".join(f'<th class="num" scope="col"><abbr title="{esc(ex.title(lang))}">{esc(ex.id)}</abbr></th>'
                          for ex in exercises)

@@ -230,10 +230,12 @@ def detect() -> Protections:
             mounts = False
             layers.append(Layer("mounts", False, "disabled by GRADER_SANDBOX_SKIP", "GRADER_SANDBOX_SKIP で無効"))
         elif mounts:
-            layers.append(Layer("mounts", True, "a mount namespace per run: private /tmp and /dev/shm, read-only "
-                                "system, only the run's own directory writable, other runs' directories hidden",
-                                "実行ごとのマウント名前空間: 専用の /tmp と /dev/shm、システムは読み取り専用、"
-                                "書き込めるのは実行自身のディレクトリだけ、ほかの実行のディレクトリは見えない"))
+            layers.append(Layer("mounts", True, "a mount namespace per run: private /tmp and /dev/shm, an empty /run "
+                                "(the host's UNIX sockets out of reach), read-only system, only the run's own "
+                                "directory writable, other runs' directories hidden",
+                                "実行ごとのマウント名前空間: 専用の /tmp と /dev/shm、空の /run（ホストの UNIX ソケットに"
+                                "届かない）、システムは読み取り専用、書き込めるのは実行自身のディレクトリだけ、"
+                                "ほかの実行のディレクトリは見えない"))
         else:
             layers.append(Layer("mounts", False, "no namespace the runner is root of (user namespaces refused?): "
                                 "/tmp and the system are shared, guarded only by Landlock and file permissions",

@@ -226,3 +226,29 @@ def test_ctrl_c_keeps_what_is_done(tmp_path):
     p = grade("batch", src, "--out", out, "--lang", "en")
     fresh, cached = map(int, re.search(r"(\d+) graded, (\d+) from cache", p.stderr).groups())
     assert p.returncode == 0 and cached >= 2 and fresh + cached == 8
+
+
+def test_a_class_with_red_team_students_gets_every_output_and_a_list_to_review(tmp_path):
+    """One student goes after the grader's objects, one forges records of types the engine never
+    writes, one is honest: every output is written for all three, and the TA's page lists the
+    first under "Programs to review"."""
+    red = ROOT / "tests" / "red_team"
+    root = tmp_path / "class"
+    for key, src in (("s2212501", REF / "counter_lck.py"), ("s2212502", red / "via_frames__counter_lck.py"),
+                     ("s2212503", red / "odd_types__counter_lck.py")):
+        (root / key).mkdir(parents=True)
+        (root / key / "counter_lck.py").write_text(src.read_text(encoding="utf-8"), encoding="utf-8")
+    out = tmp_path / "out"
+    proc = grade("batch", root, "--out", out, "--lang", "en", "--jobs", "2")
+    assert proc.returncode in (0, 1), proc.stderr
+    for name in ("junit.xml", "grades.csv", "summary.json", "summary.txt", "index.html"):
+        assert (out / name).is_file(), name
+    for key in ("s2212501", "s2212502", "s2212503"):
+        assert (out / "feedback" / f"{key}.html").is_file() and (out / "results" / key / "counter_lck.json").is_file()
+    index = (out / "index.html").read_text(encoding="utf-8")
+    review = index.split('id="review"', 1)[1].split("</section>", 1)[0]
+    assert 'data-review="s2212502"' in review and 'data-review="s2212501"' not in review
+    assert "reads the frames of running functions" in review
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert "integrity" in json.dumps(summary)
+    validate_junit(out / "junit.xml")

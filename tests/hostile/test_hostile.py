@@ -119,6 +119,9 @@ CASES = {c.name: c for c in (
          about="UDP datagrams to a socket of the test on 127.0.0.1; listens on a TCP port"),
     Case("symlink_passwd", "tally", ("集計結果",), also_passes=("runs",),
          about="a symlink and a hard link to /etc/passwd in its directory, opened for writing"),
+    # issue 19: the host's UNIX sockets
+    Case("unix_connect", "tally", ("集計結果",), also_passes=("runs",),
+         about="connects to a UNIX socket of the host by its path (under /run, as Docker's would be)"),
 )}
 # The other student whose files find_submissions must not find (planted by the test).
 OTHER_STUDENT = "s2299999"
@@ -293,6 +296,42 @@ class Listener:
         self._stop = True
         self._thread.join(2)
         self.sock.close()
+
+
+class UnixListener:
+    """A UNIX socket of the host, where a daemon's would be (/run when the test may write there,
+    else its own folder), that counts the connections it accepts."""
+
+    def __init__(self, work: Path, token: str):
+        folder = Path("/run") if os.access("/run", os.W_OK) else work
+        self.path = str(folder / f"grader-hostile-{token[:12]}.sock")
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.bind(self.path)
+        os.chmod(self.path, 0o777)  # any user may connect, as to a socket left open to all
+        self.sock.listen(64)
+        self.sock.settimeout(0.2)
+        self.accepted = 0
+        self._stop = False
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self):
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.accepted += 1
+            conn.close()
+
+    def close(self):
+        self._stop = True
+        self._thread.join(2)
+        self.sock.close()
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
 
 
 class UdpSink:
@@ -479,11 +518,13 @@ def run_case(case: Case, work: Path) -> Outcome:
     junit, results = work / "junit.xml", work / "results.json"
     listener = Listener() if case.name == "tcp_connect" else None
     sink = UdpSink(token) if case.name == "udp_packet" else None
+    unix = UnixListener(work, token) if case.name == "unix_connect" else None
     other = OtherStudent(work, token) if case.name == "find_submissions" else None
     home = os.path.expanduser("~")
     text = (HERE / f"{case.name}__counter_lck.py").read_text(encoding="utf-8")
     port = listener.port if listener else sink.port if sink else 0
     for key, value in {"TOKEN": token, "REPO": str(REPO), "HOME": home, "PORT": str(port),
+                       "SOCKET": unix.path if unix else "",
                        "REPORTS": os.pathsep.join((str(junit), str(results)))}.items():
         text = text.replace(f"@@{key}@@", value)
     sub = work / "submission"
@@ -514,6 +555,10 @@ def run_case(case: Case, work: Path) -> Outcome:
         extra["connections"] = listener.accepted
     if sink is not None:
         extra["datagrams"] = sink.close()
+    if unix is not None:
+        unix.close()
+        extra["unix_connections"] = unix.accepted
+        extra["unix_path"] = unix.path
     if other is not None:
         other.close()
         extra["other_student"] = [other.secret, OTHER_STUDENT]
@@ -611,7 +656,7 @@ def protection(o: Outcome) -> str:
 
 # The cases whose programs print "HOSTILE <what> <result>" per attempt.
 ATTEMPTED = ("write_outside", "tcp_connect", "read_grader_files", "write_home_tmp", "overwrite_package",
-             "find_submissions", "kill_grader", "udp_packet", "symlink_passwd")
+             "find_submissions", "kill_grader", "udp_packet", "symlink_passwd", "unix_connect")
 _NOT_ATTACKS = ("own-read", "own-write", "symlink", "found", "proc-count")
 
 
@@ -625,6 +670,10 @@ def layer_of(what: str, result: str, layers: set[str]) -> str:
     if what.startswith("kill"):
         return {"EPERM": "Landlock signal scope" if "landlock scope" in layers else "kill permission",
                 "ESRCH": "PID namespace"}.get(result, result)
+    if what == "unix":
+        return {"ENOENT": "not mounted (bwrap)" if bwrap else "hidden (mounts: an empty /run)"
+                if "mounts" in layers else "absent", "EACCES": "Landlock" if landlock else "file permissions",
+                "ECONNREFUSED": "refused"}.get(result, result)
     if what in ("tcp", "tcp-listen", "udp"):
         if result in ("EACCES", "EPERM"):
             if what != "udp" and "landlock tcp" in layers:
@@ -664,6 +713,8 @@ def stopped_by(o: Outcome) -> str:
         parts.append(f"{o.extra['connections']} TCP connections accepted")
     if o.extra.get("datagrams"):
         parts.append(f"{o.extra['datagrams']} UDP datagrams received")
+    if o.extra.get("unix_connections"):
+        parts.append(f"{o.extra['unix_connections']} UNIX socket connections accepted")
     if o.changed:
         parts.append(f"CHANGED outside: {', '.join(o.changed)}")
     return "; ".join(parts) or "nothing attempted"
@@ -731,6 +782,14 @@ def _layer_checks(o: Outcome) -> str | None:
         elif o.extra["datagrams"]:
             return ("neither a network namespace (bwrap, unshare) nor seccomp (grade --doctor): Landlock does "
                     f"not cover UDP; {o.extra['datagrams']} datagrams reached 127.0.0.1")
+    if name == "unix_connect":
+        hidden = [n for n in ("bwrap", "mounts") if n in layers]
+        if hidden:
+            assert o.extra["unix_connections"] == 0, (
+                f"{o.extra['unix_connections']} connections reached {o.extra['unix_path']} ({hidden} active)")
+        elif o.extra["unix_connections"]:
+            return ("neither bwrap nor a mount namespace hides the host's sockets (grade --doctor): the "
+                    f"submission connected to {o.extra['unix_path']}")
     if name == "read_grader_files":
         secret = REFERENCE.read_text(encoding="utf-8").splitlines()[0]
         leaked = [what for what, text in (("the model answer", secret), ("/etc/shadow", "READ /etc/shadow"),

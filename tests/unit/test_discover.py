@@ -404,6 +404,35 @@ def test_student_zip_in_folder_and_zip_per_student(tmp_path):
     assert not list(tmp_path.rglob("evil.py"))
 
 
+def test_one_students_zip_bomb_costs_nobody_else_their_submission(tmp_path):
+    """A 2 MB zip of 19,990 empty files spends its own student's budget, not the class's."""
+    root = tmp_path / "class"
+    (root / "s2212300").mkdir(parents=True)
+    bomb = root / "s2212300" / "everything.zip"
+    with zipfile.ZipFile(bomb, "w") as zf:
+        for i in range(archive.STUDENT_MEMBERS + 10):
+            zf.writestr(f"junk/{i}.txt", b"")
+    for key in ("s2212301", "s2212302"):
+        (root / key).mkdir()
+        make_zip(root / key / "hand_in.zip", {"counter_lck.py": CODE})
+    d = run(root, tmp_path)
+    assert items(d) == [("s2212301", "counter_lck", "s2212301/hand_in.zip/counter_lck.py"),
+                        ("s2212302", "counter_lck", "s2212302/hand_in.zip/counter_lck.py")]
+    refused = [u for u in unmatched(d) if u[0] == "s2212300"]
+    assert any("too large to extract" in why for _, _, why in refused), refused
+
+
+def test_a_students_budget_spends_the_class_budget_too(tmp_path):
+    src = make_zip(tmp_path / "s.zip", {"a.py": b"x" * 100})
+    klass = archive.Budget(bytes_left=50)
+    with pytest.raises(GraderInputError):  # the class has less room than the student
+        archive.extract_zip(src, tmp_path / "out", klass.for_student())
+    klass = archive.Budget()
+    student = klass.for_student()
+    assert archive.extract_zip(src, tmp_path / "out2", student) == []
+    assert student.bytes_left == archive.STUDENT_BYTES - 100 and klass.bytes_left == archive.MAX_BYTES - 100
+
+
 # --- the shared sample -----------------------------------------------------------------------
 
 
