@@ -348,6 +348,11 @@ def _probe(job: dict) -> dict:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             s.sendto(job["token"].encode(), ("127.0.0.1", int(job["udp_port"])))
 
+    def unix(address):
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(2)
+            s.connect(address)
+
     out = {"cwd": _attempt(lambda: write(os.path.join(job["cwd"], "probe.txt")))}
     for i, path in enumerate(job.get("write", [])):
         out[f"write{i}"] = _attempt(lambda: write(path))
@@ -356,6 +361,10 @@ def _probe(job: dict) -> dict:
     out["list_root"] = _attempt(lambda: os.listdir("/"))
     out["tcp"] = _attempt(tcp)
     out["udp"] = _attempt(udp)
+    if job.get("unix_path"):
+        out["unix"] = _attempt(lambda: unix(job["unix_path"]))
+    if job.get("unix_abstract"):
+        out["unix_abstract"] = _attempt(lambda: unix("\0" + job["unix_abstract"]))
     out["signal_runner"] = _attempt(lambda: os.kill(job["runner"], 0))
     out["signal_grader"] = _attempt(lambda: os.kill(int(job["grader"]), 0))
     return out

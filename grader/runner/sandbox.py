@@ -438,17 +438,29 @@ def probe() -> dict:
                os.path.join(os.path.expanduser("~"), f".grader-doctor-{token}")]
     tcp = socket.socket()
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    # A host's UNIX socket where a daemon's would be (/run, when we may write there), open to
+    # all as a careless one is; and one in the abstract namespace (X11's and D-Bus's are there).
+    unix = socket.socket(socket.AF_UNIX)
+    unix_path = os.path.join("/run" if os.access("/run", os.W_OK) else tempfile.gettempdir(),
+                             f"grader-doctor-{token}.sock")
+    abstract = socket.socket(socket.AF_UNIX)
     root = Path(tempfile.mkdtemp(prefix="grader-"))
     try:
         tcp.bind(("127.0.0.1", 0))
         tcp.listen(4)
         udp.bind(("127.0.0.1", 0))
+        unix.bind(unix_path)
+        os.chmod(unix_path, 0o777)
+        unix.listen(4)
+        abstract.bind(f"\0grader-doctor-{token}")
+        abstract.listen(4)
         cwd = root / "work" / "probe"
         cwd.mkdir(parents=True)
         confinement = confine(root, 64)
         job = {"policy": confinement.policy, "cwd": str(cwd), "write": outside, "token": token,
                "read": [str(Path(__file__).resolve()), str(data_file())],
-               "tcp_port": tcp.getsockname()[1], "udp_port": udp.getsockname()[1], "grader": os.getpid()}
+               "tcp_port": tcp.getsockname()[1], "udp_port": udp.getsockname()[1], "grader": os.getpid(),
+               "unix_path": unix_path, "unix_abstract": f"grader-doctor-{token}"}
         try:
             p = subprocess.run(confinement.command([sys.executable, "-S", "-m", "grader.engine.contain"]),
                                input=json.dumps(job).encode(), capture_output=True, timeout=30, cwd=root,
@@ -470,17 +482,24 @@ def probe() -> dict:
             result["udp_reached"] = udp.recv(64) == token.encode()
         except OSError:
             result["udp_reached"] = False
+        for key, listener in (("unix_reached", unix), ("unix_abstract_reached", abstract)):
+            listener.setblocking(False)
+            try:
+                listener.accept()[0].close()
+                result[key] = True
+            except OSError:
+                result[key] = False
         result["processes"] = ("pids cgroup" if prot.cgroup else "RLIMIT_NPROC" if os.geteuid() else None)
         result["outlive"] = prot.namespace is not None or prot.cgroup is not None
         return result
     finally:
-        for path in outside:  # the probe's own marker, if something let it through
+        for path in outside + [unix_path]:  # the probe's own marker, if something let it through
             try:
                 os.unlink(path)
             except OSError:
                 pass
-        tcp.close()
-        udp.close()
+        for sock in (tcp, udp, unix, abstract):
+            sock.close()
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -501,6 +520,9 @@ def _glance(r: dict) -> list[tuple[str, bool, str, str]]:
     net_ok = not r.get("tcp_reached") and not r.get("udp_reached") and refused("tcp")
     net_leak = ", ".join(n for n, hit in (("TCP", r.get("tcp_reached") or not refused("tcp")),
                                           ("UDP", r.get("udp_reached"))) if hit)
+    unix_hits = [(en, ja) for en, ja, k in (("a socket by its path", "パス名のソケット", "unix"),
+                                             ("an abstract socket", "抽象ソケット", "unix_abstract"))
+                 if r.get(k) == "allowed" or r.get(f"{k}_reached")]
     sig_ok = refused("signal_grader") and refused("signal_runner")
     reachable = [(en, ja) for en, ja, k in (("the grader", "採点器", "signal_grader"),
                                             ("the runner", "実行器", "signal_runner")) if not refused(k)]
@@ -516,6 +538,11 @@ def _glance(r: dict) -> list[tuple[str, bool, str, str]]:
         ("network", net_ok, "TCP and UDP to 127.0.0.1 did not get through" if net_ok else
          f"NOT contained: {net_leak} got through",
          "127.0.0.1 への TCP も UDP も届かない" if net_ok else f"封じ込められていない: {net_leak} が届いた"),
+        ("sockets", not unix_hits,
+         "the host's UNIX sockets (by path under /run, abstract) out of reach" if not unix_hits else
+         "NOT contained: the run connected to " + ", ".join(en for en, _ in unix_hits),
+         "ホストの UNIX ソケット（/run のパス名・抽象）に接続できない" if not unix_hits else
+         "封じ込められていない: " + "・".join(ja for _, ja in unix_hits) + "に接続できた"),
         ("processes", bool(procs) and r.get("outlive"),
          (f"process count capped ({procs})" if procs else "process count NOT capped (root, no pids cgroup)")
          + ("; nothing outlives the run" if r.get("outlive") else "; escapees are killed by the runner only"),
@@ -534,13 +561,13 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(0, width - used)
 
 
-_CONCERNS_JA = {"files": "ファイル", "network": "ネットワーク", "processes": "プロセス", "signals": "シグナル",
+_CONCERNS_JA = {"files": "ファイル", "network": "ネットワーク", "sockets": "ソケット", "processes": "プロセス", "signals": "シグナル",
                 "probe": "検査"}
 
 
 def doctor(lang: str = "en") -> str:
     """The protections of this machine, one line per layer; then what a probe inside the sandbox
-    was refused, one line per concern (files, network, processes, signals)."""
+    was refused, one line per concern (files, network, sockets, processes, signals)."""
     prot = redetect()
     ja = lang == "ja"
     lines = ["この環境で有効な保護:" if ja else "Protections on this machine:"]

@@ -222,3 +222,6 @@ def test_doctor_names_each_layer_and_what_the_probe_was_refused(lang):
         assert re.search(r"✓ (network|ネットワーク)", tried), p.stdout
     if "landlock scope" in active:
         assert re.search(r"✓ (signals|シグナル)", tried), p.stdout
+    if active & {"bwrap", "mounts"}:  # either hides the host's /run from the run
+        assert re.search(r"✓ (sockets|ソケット)", tried), p.stdout
+

@@ -1,12 +1,13 @@
 """The containment policy (``runner.policy``): what a run may read, with the hidden folders left out
-even where they lie inside a folder the interpreter needs; and Landlock's ABI arithmetic."""
+even where they lie inside a folder the interpreter needs; Landlock's ABI arithmetic; and how
+``grade --doctor`` reads its probe's findings."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
 from grader.engine import landlock
-from grader.runner import policy
+from grader.runner import policy, sandbox
 
 
 def _tree(root: Path, *files: str) -> None:
@@ -94,3 +95,18 @@ def test_a_sandbox_that_cannot_be_set_ends_the_run_with_a_sealed_reason(tmp_path
     # Only the engine, holding the key, can say so: not a program printing the same words.
     assert contain.uncontained(said, os.urandom(16)) is None
     assert contain.uncontained(contain.UNCONTAINED + b": forged\n", key) is None
+
+
+def test_doctor_says_which_unix_socket_a_run_reached():
+    # The probe's findings read as the doctor prints them (no sandbox needed).
+    held = {"cwd": "allowed", "tcp": "EACCES", "unix": "ENOENT", "unix_abstract": "ECONNREFUSED",
+            "signal_grader": "EPERM", "signal_runner": "EPERM"}
+    lines = {concern: (ok, en, ja) for concern, ok, en, ja in sandbox._glance(held)}
+    assert lines["sockets"][0] and "out of reach" in lines["sockets"][1]
+    leaked = dict(held, unix="allowed", unix_reached=True, unix_abstract="ECONNREFUSED")
+    ok, en, ja = {c: (o, e, j) for c, o, e, j in sandbox._glance(leaked)}["sockets"]
+    assert not ok and "NOT contained" in en and "by its path" in en and "パス名" in ja
+    assert "abstract" not in en.split("connected to", 1)[1]
+    ok, en, _ = {c: (o, e, j) for c, o, e, j in
+                 sandbox._glance(dict(held, unix_abstract_reached=True))}["sockets"]
+    assert not ok and "an abstract socket" in en
