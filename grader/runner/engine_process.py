@@ -14,27 +14,11 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from . import sandbox
-from .workspace import Workspace, read_capped
+from .workspace import Workspace, child_env, read_capped
 
-_PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 _EARLY_PROCESS_CAP = 256  # the default limit, until the exercise's own is known
-
-
-def child_env(home: Path) -> dict[str, str]:
-    """A clean environment: nothing of the user's Python settings reaches the submission."""
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(home),
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        "PYTHONHASHSEED": "0",
-        "PYTHONIOENCODING": "utf-8",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONPATH": _PACKAGE_PARENT,
-    }
 
 
 class EngineProcess:

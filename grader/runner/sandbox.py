@@ -430,7 +430,7 @@ def probe() -> dict:
     import tempfile
 
     from ..exercises.catalog import data_file
-    from .engine_process import child_env
+    from .workspace import child_env
 
     prot = detect()
     token = os.urandom(8).hex()

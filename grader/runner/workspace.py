@@ -1,14 +1,31 @@
 """The scratch directories a submission runs in, with the course data where the lecture puts it."""
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+_PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
+
 if TYPE_CHECKING:  # only a type here: importing the catalog (and YAML) would slow an early start
     from ..exercises.catalog import DataSpec
+
+
+def child_env(home: Path) -> dict[str, str]:
+    """A clean environment: nothing of the user's Python settings reaches the submission."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "PYTHONIOENCODING": "utf-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONPATH": _PACKAGE_PARENT,
+    }
 
 
 @dataclass

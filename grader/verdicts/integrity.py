@@ -11,6 +11,9 @@ is named for a TA to review. Evidence of two kinds, joined:
   ``grader.engine.watch``), which also catches names computed at run time.
 
 Pure: no I/O. The public and the course's own submissions never do any of this.
+
+PYTEST_DONT_REWRITE: pytest rewrites the asserts of a pytest11 plugin's whole package, which would
+turn the ``Failure`` an assert carries into a string; this marker keeps it an object.
 """
 from __future__ import annotations
 

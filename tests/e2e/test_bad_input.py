@@ -404,7 +404,7 @@ def test_correct_notebook_passes(lang, tmp_path):
     (tmp_path / "s2212345_fizz_buzz_mt.ipynb").write_text(nbformat.writes(nb), encoding="utf-8")
     proc = grade("s2212345_fizz_buzz_mt.ipynb", "--lang", lang, cwd=tmp_path)
     checks = assert_graded(proc, lang, 0)
-    assert set(checks) == {"runs", "import_style", "worker_identity", "listing", "concurrent", "result"}
+    assert set(checks) == {"runs", "import_style", "worker_identity", "listing", "concurrent", "result", "integrity"}
 
 
 # --- reports -----------------------------------------------------------------------------------

@@ -159,7 +159,7 @@ def test_a_multiprocessing_lock_works_when_graded(tmp_path):
 
 
 def test_managers_queues_and_every_start_method_work_in_the_sandbox(tmp_path):
-    from grader.runner.engine_process import child_env
+    from grader.runner.workspace import child_env
 
     root = tmp_path / "grader-scratch"
     cwd = root / "work" / "course"

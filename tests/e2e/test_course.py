@@ -25,7 +25,8 @@ def test_every_model_answer_passes_every_check(exercise):
 def test_the_lectures_racy_counter_fails_tally_as_counter_lck():
     result = grade_submission(load_submission(str(ROOT / "reference" / "counter_mt.py")), catalog.get("counter_lck"), 1)
     verdicts = {c.id: c.passed for c in result.checks}
-    assert verdicts == {"runs": True, "tally": False, "lock": False, "concurrent": True, "join": True}
+    assert verdicts == {"runs": True, "tally": False, "lock": False, "concurrent": True, "join": True,
+                        "integrity": True}
 
 
 FIFTH_YAML = '''

@@ -107,7 +107,8 @@ def test_page_in_english_infers_the_exercise_and_passes_a_right_answer(browser, 
     found = _upload(browser, server, path, lang="en")
     assert found["_lang"] == "en"
     assert {k: v for k, v in found.items() if not k.startswith("_")} == {
-        "runs": "passed", "tally": "passed", "lock": "passed", "concurrent": "passed", "join": "passed"}
+        "runs": "passed", "tally": "passed", "lock": "passed", "concurrent": "passed", "join": "passed",
+        "integrity": "passed"}
     assert "counter_lck" in browser.find_element(By.ID, "inferred").text
 
 

@@ -275,9 +275,12 @@ class Listener:
     def __init__(self):
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self._start()
+
+    def _start(self):
         self.sock.listen(64)
         self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
         self.accepted = 0
         self._stop = False
         self._thread = threading.Thread(target=self._serve, daemon=True)
@@ -298,7 +301,7 @@ class Listener:
         self.sock.close()
 
 
-class UnixListener:
+class UnixListener(Listener):
     """A UNIX socket of the host, where a daemon's would be (/run when the test may write there,
     else its own folder), that counts the connections it accepts."""
 
@@ -308,26 +311,10 @@ class UnixListener:
         self.sock = socket.socket(socket.AF_UNIX)
         self.sock.bind(self.path)
         os.chmod(self.path, 0o777)  # any user may connect, as to a socket left open to all
-        self.sock.listen(64)
-        self.sock.settimeout(0.2)
-        self.accepted = 0
-        self._stop = False
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self):
-        while not self._stop:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.accepted += 1
-            conn.close()
+        self._start()
 
     def close(self):
-        self._stop = True
-        self._thread.join(2)
-        self.sock.close()
+        super().close()
         try:
             os.unlink(self.path)
         except OSError:

@@ -25,16 +25,16 @@ def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
 
 def test_correct_submission_passes_every_check(pytester):
     result = _run(pytester, "--submission", str(REFERENCE / "counter_lck.py"), "-v")
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=6)
     assert result.ret == pytest.ExitCode.OK
     # one item per check, named <exercise file>::<check id>, in the YAML's order
     result.stdout.re_match_lines([rf".*counter_lck\.py::{c} PASSED.*"
-                                  for c in ("runs", "tally", "lock", "concurrent", "join")])
+                                  for c in ("runs", "tally", "lock", "concurrent", "join", "integrity")])
 
 
 def test_racy_submission_fails_tally_and_lock_with_bilingual_explanation(pytester):
     result = _run(pytester, "--submission", str(REFERENCE / "counter_mt.py"), "--exercise", "counter_lck")
-    result.assert_outcomes(failed=2, passed=3)
+    result.assert_outcomes(failed=2, passed=4)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     out = result.stdout.str()
     assert "lost" in out and "interleaving" in out
@@ -48,7 +48,7 @@ def test_collect_only_lists_checks_without_running(pytester):
     result = _run(pytester, "--submission", str(REFERENCE / "counter_lck.py"), "--collect-only", "-q")
     assert result.ret == pytest.ExitCode.OK
     lines = [ln for ln in result.stdout.lines if "::" in ln]
-    assert lines == [f"counter_lck.py::{c}" for c in ("runs", "tally", "lock", "concurrent", "join")]
+    assert lines == [f"counter_lck.py::{c}" for c in ("runs", "tally", "lock", "concurrent", "join", "integrity")]
 
 
 def test_missing_file_is_a_usage_error(pytester):
@@ -85,7 +85,7 @@ def test_grader_fault_is_a_pytest_error_not_a_failure(pytester):
         pytest_plugin._GradingSession.observed = _broken
     """)
     result = _run(pytester, "--submission", str(REFERENCE / "counter_lck.py"), "-p", "break_grader")
-    result.assert_outcomes(errors=5)
+    result.assert_outcomes(errors=6)
     out = result.stdout.str()
     assert "simulated engine failure" in out and "not the submission's fault" in out
     assert "Traceback" not in out
