@@ -8,14 +8,16 @@ from grader.model import Msg
 from grader.verdicts.analysis import lock_verdict
 from grader.verdicts.analysis.timeline import lock_timeline
 from grader.verdicts.common import check_runs  # noqa: F401  (the shared `runs` check)
-from grader.verdicts.kit import (assert_exact_tallies, assert_one_thread_per_call,
+from grader.verdicts.kit import (assert_exact_tallies, assert_from_the_threads, assert_one_thread_per_call,
                                  assert_printed_after_all_ended, assert_started_before_joined, where)
 from grader.verdicts.integrity import check_integrity  # noqa: F401  (the shared `integrity` check)
 
 
 def check_tally(obs):
-    """The printed 集計結果 is exact on every explored schedule and on hidden data."""
+    """The printed 集計結果 is exact on every explored schedule and on hidden data, and is the
+    threads' work (not a count made beside them)."""
     assert_exact_tallies(obs.runs)
+    return assert_from_the_threads(obs)
 
 
 def check_lock(obs):

@@ -3,8 +3,8 @@ from grader.model import Failure, Msg
 from grader.verdicts.analysis import expected_tally, peak_inside, sync_objects
 from grader.verdicts.analysis.timeline import semaphore_timeline
 from grader.verdicts.common import check_runs, run_label  # noqa: F401  (the shared `runs` check)
-from grader.verdicts.kit import (assert_exact_tallies, fmt_dict, no_tally_failure, printed_tally, threads_left_it,
-                                 where)
+from grader.verdicts.kit import (assert_exact_tallies, assert_from_the_threads, fmt_dict, no_tally_failure,
+                                 printed_tally, threads_left_it, where)
 from grader.verdicts.integrity import check_integrity  # noqa: F401  (the shared `integrity` check)
 
 LIMIT = 2
@@ -46,8 +46,9 @@ def check_semaphore(obs):
 
 
 def check_exact_with_one(obs):
-    """With every Semaphore made Semaphore(1), the tally is exact."""
+    """With every Semaphore made Semaphore(1), the tally is exact (and the threads' work)."""
     assert_exact_tallies(obs.runs)
+    return assert_from_the_threads(obs)
 
 
 def check_tally(obs):
@@ -69,3 +70,4 @@ def check_tally(obs):
         # The threads' shared dict holds the counts this run really reached: it must be what is printed.
         failure = threads_left_it(run, got, true)
         assert failure is None, failure
+    return assert_from_the_threads(obs)

@@ -7,9 +7,11 @@ turn the ``Failure`` an assert carries into a string; this marker keeps it an ob
 """
 from __future__ import annotations
 
+import ast
+
 from ..model import Failure, Msg
 from .analysis import (LostUpdate, agrees, calls, describe_lost_update, expected_tally, find_tally, how_lost,
-                       shared_tallies, simplest_loss, thread_timeline)
+                       shared_tallies, simplest_loss, thread_timeline, threads_wrote)
 from .analysis._common import fmt
 from .analysis.timeline import join_timeline, lost_update_timeline
 from .common import line_ref, run_label
@@ -102,6 +104,77 @@ def threads_left_it(run: RunRecord, printed: dict, expected: dict) -> Failure | 
                      f"print the shared state the threads updated (in this run: {fmt_dict(shown)})"),
         observed=Msg(f"表示された集計結果: {fmt_dict(printed)}", f"printed: {fmt_dict(printed)}"),
         where=run_label(run))
+
+
+# How threads can hand results to MainThread without a recorded write: queues, futures and pools,
+# processes, files, pipes, closures' variables, objects the engine does not look into.
+_UNSEEN = frozenset({
+    "queue", "Queue", "SimpleQueue", "LifoQueue", "PriorityQueue", "put", "put_nowait", "futures",
+    "Executor", "ThreadPoolExecutor", "ProcessPoolExecutor", "submit", "apply_async", "starmap", "imap",
+    "imap_unordered", "Pool", "ThreadPool", "multiprocessing", "Manager", "Value", "Array", "shared_memory",
+    "send", "write", "writelines", "__slots__", "__getattr__", "__getattribute__"})
+
+
+def _spelled(node: ast.AST) -> tuple[str, ...]:
+    """The names a node spells: a name, an attribute, the parts of an imported module."""
+    if isinstance(node, ast.Name):
+        return (node.id,)
+    if isinstance(node, ast.Attribute):
+        return (node.attr,)
+    if isinstance(node, ast.ImportFrom):
+        return tuple(a.name for a in node.names) + tuple((node.module or "").split("."))
+    if isinstance(node, ast.Import):
+        return tuple(part for a in node.names for part in a.name.split("."))
+    return ()
+
+
+def unseen_channels(tree: ast.AST | None) -> list[str]:
+    """The ways, in a program's source, that threads may pass results on without a write the run
+    records (``_UNSEEN``, and ``nonlocal`` variables), in order of first appearance."""
+    found: dict[str, None] = {}
+    for node in ast.walk(tree) if tree is not None else ():
+        if isinstance(node, ast.Nonlocal):
+            found["nonlocal"] = None
+        for name in _spelled(node):
+            if name in _UNSEEN:
+                found[name] = None
+    return list(found)
+
+
+def assert_from_the_threads(obs, marker: str = MARKER) -> tuple[Msg, ...]:
+    """Positive evidence that the printed tally is the threads' work, wherever threads ran the
+    traced function: they wrote some state (``analysis.threads_wrote``). A program whose threads
+    wrote nothing (a count made in MainThread beside idle threads) fails. Where the source may
+    hand results on in a way runs do not record (``unseen_channels``), or a run's accesses were
+    cut, it cannot be told: a note says so. Returns the notes."""
+    doubtful = []
+    for run in obs.runs:
+        got, ln = printed_tally(run, marker)
+        workers = {c.th for c in calls(run.events) if c.proc == 0 and c.th}
+        if got and workers and not threads_wrote(run.events):
+            doubtful.append((run, got, ln))
+    if not doubtful:
+        return ()
+    channels = unseen_channels(obs.tree)
+    if channels or any(run.accesses_cut for run, _, _ in doubtful):
+        if channels:
+            how = Msg(f"{', '.join(channels)}: 実行が記録しない受け渡し", f"{', '.join(channels)}: a hand-over runs do not record")
+        else:
+            how = Msg("記録の上限を超えたアクセス", "accesses past the recording budget")
+        return (Msg(f"集計結果がスレッドの処理から来たことを確かめられませんでした（{how.ja}）",
+                    f"could not trace the tally to the threads' work ({how.en})"),)
+    run, got, ln = doubtful[0]
+    ran = list(dict.fromkeys(c.tn for c in calls(run.events) if c.proc == 0 and c.th))
+    assert False, Failure(
+        summary=Msg("表示した集計結果はスレッドの処理の結果ではありません: スレッドは何も書き込んでいません",
+                    "the printed tally is not the threads' work: the threads wrote nothing"),
+        expected=Msg("各スレッドが共有の辞書（やリスト・属性・グローバル変数）を更新し、メインスレッドがそれを表示する",
+                     "each thread updates the shared dict (or a list, attributes, a global) and MainThread prints it"),
+        observed=Msg(f"{_names(ran)} は辞書・リスト・属性・グローバル変数のどれにも書き込まず、"
+                     f"表示された集計結果 {fmt_dict(got)} は別の場所で数えられました",
+                     f"{_names(ran)} wrote to no dict, list, attribute or global; the printed tally "
+                     f"{fmt_dict(got)} was counted elsewhere"),
+        where=where(run, ln))
 
 
 def assert_exact_tallies(runs: list[RunRecord], first: int = 9, marker: str = MARKER,

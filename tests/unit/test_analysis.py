@@ -596,3 +596,33 @@ def test_a_write_closes_the_window():
     log.write(2, "くさ", 8, ln=30)
     log.write(1, "くさ", 3)
     assert [x.lost_threads for x in lost_updates(log.events)] == [("Thread-2 (counter)",)]
+
+
+# -- provenance: a tally is the threads' work only if they wrote something -------------------------
+
+def test_threads_wrote_needs_a_write_by_a_thread_other_than_main():
+    from grader.verdicts.analysis import threads_wrote
+    log = Log()
+    lock = 9
+    log.new(lock)
+    for th in (1, 2):
+        log.spawn(th)
+        log.acq(th, lock)
+        log.rel(th, lock)
+    log.write(0, "くさ", 3)  # MainThread's own count is no evidence
+    assert not threads_wrote(log.events)
+    log.write(2, "n", 1, obj=5)  # a thread's own attribute is (its result, summed later)
+    assert threads_wrote(log.events)
+    assert not threads_wrote(log.events, proc=1)
+
+
+def test_unseen_channels_name_the_hand_overs_runs_do_not_record():
+    import ast
+
+    from grader.verdicts.kit import unseen_channels
+    src = ("import queue\nfrom concurrent.futures import ThreadPoolExecutor\n"
+           "def f():\n    x = 0\n    def g():\n        nonlocal x\n    q.put(1)\n")
+    assert unseen_channels(ast.parse(src)) == ["queue", "ThreadPoolExecutor", "futures", "nonlocal", "put"]
+    plain = "import threading\ncnt = {}\ndef counter(t, lck):\n    with lck:\n        cnt[t] = cnt.get(t, 0) + 1\n"
+    assert unseen_channels(ast.parse(plain)) == []
+    assert unseen_channels(None) == []

@@ -5,7 +5,8 @@ each event carrying ``proc``) or printed text, and returns plain data or bilingu
 Positions (``at``, ``read_at``...) are indexes in that list, which is the global order;
 ``n`` is the per-process sequence number shown to users.
 """
-from .shared import RMW, agrees, concurrent_locations, final_dict_state, location, rmw_windows, shared_tallies
+from .shared import (RMW, agrees, concurrent_locations, final_dict_state, location, rmw_windows, shared_tallies,
+                     threads_wrote)
 from .holds import Hold, held_locks, sync_objects
 from .races import (LostUpdate, Step, describe_lost_update, describe_step, how_lost, lost_updates, simplest,
                     simplest_loss)
@@ -15,7 +16,7 @@ from .threads import Call, ThreadSpan, all_started_before, calls, first_join_n, 
 
 __all__ = [
     "Call", "EXPECTED_LOCK", "Hold", "LockVerdict", "LostUpdate", "RMW", "Step", "ThreadSpan",
-    "agrees", "concurrent_locations", "location", "shared_tallies",
+    "agrees", "concurrent_locations", "location", "shared_tallies", "threads_wrote",
     "all_started_before", "calls", "describe_lost_update", "describe_step", "expected_tally",
     "final_dict_state", "find_tally", "first_join_n", "held_locks", "how_lost", "lock_verdict", "lost_updates",
     "parse_printed_dict", "peak_inside", "rmw_windows", "semaphore_holders_peak",

@@ -221,3 +221,11 @@ def agrees(state: dict, printed: dict, expected: dict) -> bool | None:
     if not common or not all(isinstance(state[k], int) for k in common):
         return None
     return all(printed.get(k) == state[k] for k in common)
+
+
+def threads_wrote(events: Sequence[dict], proc: int = 0) -> bool:
+    """Did threads of ``proc`` other than MainThread write any state (an item, an attribute, a
+    global, a container's contents: what outlives a call, never a local variable)? Without that,
+    a tally printed beside them was counted elsewhere. (MainThread's accesses while it runs alone
+    are not recorded, so what it reads back after the joins cannot be asked for.)"""
+    return any(e["k"] == "write" and e.get("th") and proc_of(e) == proc for e in events)
