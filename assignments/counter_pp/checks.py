@@ -104,6 +104,21 @@ def check_pipe(obs):
                              "in the child: add the count, then send that dict (pp.send(cnt_dct))"),
                 observed=Msg(f"送った辞書: {fmt_dict(sent[-1])}", f"sent: {fmt_dict(sent[-1])}"),
                 where=run_label(run))
+            # Its own count: one more than the dict it was given holds, or a fresh count of one; a
+            # dict counted before the fork and passed through unchanged is no child's work.
+            given = next((a for a in c.args if isinstance(a, dict)), None)
+            if given is not None and all(isinstance(v, int) for v in given.values()):
+                counted_here = (given.get(own, 0) + 1, 1)
+                assert any(d.get(own) in counted_here for d in sent), Failure(
+                    summary=Msg(f"{own} を数えた子プロセスが、受け取った辞書の {own} を数えずにそのまま送り返しています",
+                                f"the child process that counts {own} sends back its dict without adding its count of {own}"),
+                    expected=Msg(f"受け取った辞書の {own} に 1 を足してから送る（{own}: {given.get(own, 0)} → "
+                                 f"{given.get(own, 0) + 1}）",
+                                 f"add 1 to {own} in the dict it was given, then send it ({own}: {given.get(own, 0)} → "
+                                 f"{given.get(own, 0) + 1})"),
+                    observed=Msg(f"受け取った辞書: {fmt_dict(given)}、送った辞書: {fmt_dict(sent[-1])}",
+                                 f"given: {fmt_dict(given)}; sent: {fmt_dict(sent[-1])}"),
+                    where=run_label(run))
         counted = [d for d in _received(run) if agrees(d, d, dict.fromkeys(types, 0)) is not None]
         assert counted, Failure(
             summary=Msg("Pipe で戻ってきた辞書に数が入っていません", "the dicts that come back through the Pipe hold no counts"),
