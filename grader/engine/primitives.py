@@ -59,8 +59,18 @@ class Lock:
     """``threading.Lock`` under the scheduler."""
 
     kind = "Lock"
+    public = None
+    """Set by ``runtime.patch`` where ``threading.Lock`` is this class (CPython 3.13+, where it is
+    the class ``_thread.lock``): what ``threading.Lock()`` then makes, as the factory would."""
 
-    def __init__(self, visible: bool = False):
+    def __new__(cls, *args, **kwargs):
+        if cls is Lock and not args and not kwargs and Lock.public is not None:
+            return Lock.public()
+        return super().__new__(cls)
+
+    def __init__(self, visible: bool | None = None):
+        if visible is None and hasattr(self, "_holder"):
+            return  # made in ``__new__`` by ``public``: set up already
         self._holder = None     # ThreadState, or True when taken by an unmanaged thread
         self._waiters: list = []
         self._visible = visible

@@ -288,16 +288,21 @@ def _enumerate():
 
 # -- factories ----------------------------------------------------------------------------------
 
-def _lock_factory():
-    """``threading.Lock``, which is ``_thread.allocate_lock`` as in CPython. The import system's own
-    locks stay real (a module's import lock must not wait on the scheduler); every other lock is
-    the scheduler's, seen when the program made it."""
-    caller = sys._getframe(1)
+def _new_lock(depth: int):
+    """A lock for the caller ``depth`` frames up. The import system's own locks stay real (a
+    module's import lock must not wait on the scheduler); every other lock is the scheduler's,
+    seen when the program made it."""
+    caller = sys._getframe(depth)
     while caller is not None and caller.f_code.co_filename == disguise.__file__:
         caller = caller.f_back
     if caller is not None and caller.f_code.co_filename.startswith("<frozen importlib"):
         return real.allocate_lock()
-    return primitives.Lock(visible=from_submission(2))
+    return primitives.Lock(visible=from_submission(depth + 1))
+
+
+def _lock_factory():
+    """``threading.Lock`` where it is ``_thread.allocate_lock``, a built-in (CPython before 3.13)."""
+    return _new_lock(2)
 
 
 def _rlock_factory(*args, **kwargs):
@@ -337,7 +342,12 @@ def patch() -> None:
     _replace(threading.Thread, "start", _thread_start)
     _replace(threading, "excepthook", _excepthook)
     _replace(threading, "enumerate", _enumerate)
-    _replace(threading, "Lock", _lock_factory)  # a built-in named allocate_lock, as CPython's
+    if isinstance(threading.Lock, type):  # 3.13+: the class _thread.lock, made by calling it
+        primitives.Lock.public = staticmethod(lambda: _new_lock(3))
+        _replace(threading, "Lock", primitives.Lock)
+        _replace(threading, "_LockType", primitives.Lock)
+    else:
+        _replace(threading, "Lock", _lock_factory)  # a built-in named allocate_lock, as CPython's
     _replace(threading, "RLock", _rlock_factory)
     _replace(threading, "_CRLock", None)
     _replace(threading, "_allocate_lock", _internal_lock)
@@ -356,8 +366,14 @@ def patch() -> None:
     # Threads and locks the program makes with _thread itself run under the scheduler too.
     _replace(_thread, "start_new_thread", _raw_start)
     _replace(_thread, "start_new", _raw_start)
-    _replace(_thread, "allocate_lock", threading.Lock)  # one object, as in CPython (pickle checks it)
-    _replace(_thread, "allocate", threading.Lock)
+    # Before 3.13 one object, as in CPython (pickle checks it); from 3.13 a built-in of its own.
+    maker = _lock_factory if isinstance(threading.Lock, type) else threading.Lock
+    _replace(_thread, "allocate_lock", maker)
+    if hasattr(_thread, "allocate"):
+        _replace(_thread, "allocate", maker)
+    _replace(_thread, "LockType", primitives.Lock)
+    if hasattr(_thread, "lock"):
+        _replace(_thread, "lock", primitives.Lock)
 
     # The C SimpleQueue blocks below the scheduler (ThreadPoolExecutor's workers wait on one):
     # the standard library's pure-Python twin runs on our Semaphore instead.
