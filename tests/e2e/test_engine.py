@@ -280,3 +280,30 @@ if __name__ == "__main__":
 '''
     result = grade(tmp_path, source, "counter_lck")
     assert "listed ['MainThread', 'Thread-1 (worker)'] 2" in result.output
+
+
+LOOKS = """import pickle, threading, time, _thread
+facts = [repr(threading.Lock), type(threading.Lock).__name__, repr(_thread.allocate_lock),
+         type(threading.Lock()).__module__ + "." + type(threading.Lock()).__qualname__,
+         repr(time.sleep), repr(time.time), repr(time.monotonic), repr(threading.get_ident),
+         type(time.sleep).__name__, time.sleep.__module__, threading.Thread.start.__module__,
+         pickle.loads(pickle.dumps(time.sleep)) is time.sleep,
+         pickle.loads(pickle.dumps(threading.Lock)) is threading.Lock,
+         isinstance(threading.Lock(), _thread.LockType), time.time() > 1.7e9]
+try:
+    time.sleep(-1)
+except ValueError as exc:
+    facts.append(str(exc))
+for fact in facts:
+    print(fact)
+"""
+
+
+def test_the_patched_runtime_looks_like_cpythons(tmp_path):
+    # What one probe could tell apart reads the same under the grader as in this interpreter.
+    script = tmp_path / "looks.py"
+    script.write_text(LOOKS, encoding="utf-8")
+    native = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert native.returncode == 0, native.stderr
+    graded = grade(tmp_path, LOOKS, "counter_lck")
+    assert graded.output == native.stdout
