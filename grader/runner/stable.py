@@ -44,10 +44,25 @@ class Stabilizer:
             self._addresses[seen] = f"0x{_BASE + 0x40 * len(self._addresses):x}"
         return self._addresses[seen]
 
+    def value(self, v):
+        """A recorded value (text, or lists and dicts of them) with ``text`` applied throughout."""
+        if isinstance(v, str):
+            return self.text(v)
+        if isinstance(v, list):
+            return [self.value(x) for x in v]
+        if isinstance(v, dict):
+            return {self.value(k) if isinstance(k, str) else k: self.value(x) for k, x in v.items()}
+        return v
+
     def events(self, events: list[dict]) -> None:
-        """The program's own words in ``events`` (printed text, exception messages, values), in place."""
+        """The program's own words and values in ``events`` (printed text, exception messages,
+        values read, written, sent and returned, call arguments, thread reprs), in place."""
         for e in events:
-            for field in ("s", "msg", "val"):
+            for field in _PROGRAMS_OWN:
                 v = e.get(field)
-                if isinstance(v, str):
-                    e[field] = self.text(v)
+                if v is not None and not isinstance(v, (int, float)):
+                    e[field] = self.value(v)
+
+
+# The fields of an event that hold what the program made (``engine.events``); the rest is the engine's.
+_PROGRAMS_OWN = ("s", "msg", "val", "key", "args", "exc", "threads")

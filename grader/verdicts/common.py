@@ -131,11 +131,14 @@ def why_not_normal(run: RunRecord, obs: Observation) -> Failure:
                 observed=Msg.same(f"{e['type']}: {e.get('msg', '')}"), where=where)
         tb = e.get("tb") or []
         ln = tb[-1][1] if tb else None
+        observed = Msg.same(f"{e['type']}: {e.get('msg', '')}".rstrip(": "))
+        at = Msg(f"{line_ref(ln)('ja')}, {label('ja')}", f"{line_ref(ln)('en')}, {label('en')}")
+        if not tb:  # raised in the standard library: point at the program's line that led there
+            at, observed = _inside_the_library(run, e, observed, label) or (at, observed)
         return Failure(
             summary=Msg(f"{e['tn']} で例外 {e['type']} が発生しました", f"{e['tn']} raised {e['type']}"),
             expected=Msg("例外なく最後まで実行されること", "the program runs to its end without an exception"),
-            observed=Msg.same(f"{e['type']}: {e.get('msg', '')}".rstrip(": ")),
-            where=Msg(f"{line_ref(ln)('ja')}, {label('ja')}", f"{line_ref(ln)('en')}, {label('en')}"))
+            observed=observed, where=at)
     if run.signal is not None:
         name = _signal_name(run.signal)
         return Failure(
@@ -233,6 +236,25 @@ def _limit_failure(stop: dict, where: Msg) -> Failure:
         observed=Msg(f"{detail.get('steps', 0)} 回の切り替えを超えても終わりませんでした",
                      f"still running after {detail.get('steps', 0)} scheduling steps"),
         where=where)
+
+
+def _inside_the_library(run: RunRecord, e: dict, observed: Msg, label) -> tuple[Msg, Msg] | None:
+    """For an exception with no frame of the program: the line that started its thread (the
+    standard library ran the thread's target from there), and why a target is not callable."""
+    started = next((s for s in run.events if s["k"] == "spawn" and s.get("proc", 0) == e.get("proc", 0)
+                    and s.get("child") == e.get("th") and s.get("ln")), None)
+    if started is None:
+        return None
+    ln = started["ln"]
+    at = Msg(f"{ln}行目（{e['tn']} を開始した行。例外は標準ライブラリの中で起きました）, {label('ja')}",
+             f"line {ln} (where {e['tn']} was started; the exception came from inside the standard library), "
+             f"{label('en')}")
+    if e["type"] == "TypeError" and "not callable" in e.get("msg", ""):
+        observed = Msg(f"{observed.ja}。スレッドに渡した target が関数ではありません: その場で呼び出していませんか"
+                       "（Timer(t, f(x)) ではなく Timer(t, f, args=(x,))）",
+                       f"{observed.en}. The thread's target is not a function: was it called at once "
+                       "(Timer(t, f(x)) instead of Timer(t, f, args=(x,)))?")
+    return at, observed
 
 
 def _signal_name(sig: int) -> str:

@@ -307,3 +307,55 @@ def test_the_patched_runtime_looks_like_cpythons(tmp_path):
     assert native.returncode == 0, native.stderr
     graded = grade(tmp_path, LOOKS, "counter_lck")
     assert graded.output == native.stdout
+
+
+TIMER_CALLED_AT_ONCE = """import threading
+import time
+
+
+def fizz_buzz(num, bgn0):
+    print(threading.current_thread(), threading.current_thread().name)
+    return [i for i in range(1, num + 1)]
+
+
+if __name__ == "__main__":
+    bgn0 = time.time()
+    for num in [50, 40, 30]:
+        th = threading.Timer(1, fizz_buzz(num, bgn0))
+        th.start()
+    for th in threading.enumerate():
+        print(th, th.name)
+"""
+
+
+def test_an_exception_inside_the_library_points_at_the_line_that_started_the_thread(tmp_path):
+    runs = grade(tmp_path, TIMER_CALLED_AT_ONCE, "fizz_buzz_mt").checks[0]
+    assert runs.id == "runs" and not runs.passed
+    assert runs.failure.where.en.startswith("line 14 (where Thread-1 was started"), runs.failure.where.en
+    assert "called at once" in runs.failure.observed.en and "その場で呼び出して" in runs.failure.observed.ja
+
+
+def test_addresses_in_recorded_values_read_the_same_in_every_grading(tmp_path):
+    from grader.grading import observe
+
+    source = HEAD + """
+def counter(cnt_dct, type_, lck):
+    with lck:
+        cnt_dct[type_] = cnt_dct.get(type_, 0) + 1
+
+if __name__ == "__main__":
+    cnt_dct, lck = {}, threading.Lock()
+    ths = [threading.Thread(target=counter, args=(cnt_dct, t, lck)) for t in ["a", "b"]]
+    for th in ths:
+        th.start()
+    for th in ths:
+        th.join()
+    print("集計結果：", cnt_dct)
+"""
+    path = tmp_path / "counter_lck.py"
+    path.write_text(source, encoding="utf-8")
+    args = []
+    for _ in range(2):
+        obs, _, _ = observe(load_submission(str(path)), catalog.get("counter_lck"), [1])
+        args.append([e["args"] for e in obs[1].runs[0].events if e["k"] == "call"])
+    assert args[0] == args[1] and "0x7f0000001" in repr(args[0]), args

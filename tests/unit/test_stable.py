@@ -45,3 +45,14 @@ def test_a_hang_dump_keeps_the_students_frames_only():
     assert Stabilizer(ROOT, "/venv/lib/grader").text(dump) == (
         'Current thread 0x7f0000001000 (most recent call first):\n'
         '  File "counter_lck.py", line 2 in <module>\n')
+
+
+def test_every_value_the_program_made_is_stabilised_the_engines_fields_are_not():
+    s = Stabilizer("/tmp/grader-abc")
+    events = [{"k": "call", "args": [{"k": "<a at 0x7fd6b6c17210>"}, "<b at 0x7fd6b6c17999>", 3], "obj": 5},
+              {"k": "enum", "threads": [{"repr": "<T at 0x7fd6b6c17210>", "ident": 140000}]},
+              {"k": "write", "key": "<a at 0x7fd6b6c17210>", "val": 1, "pid": 77}]
+    s.events(events)
+    assert events[0]["args"] == [{"k": "<a at 0x7f0000001000>"}, "<b at 0x7f0000001040>", 3]
+    assert events[1]["threads"][0]["repr"] == "<T at 0x7f0000001000>" and events[1]["threads"][0]["ident"] == 140000
+    assert events[2]["key"] == "<a at 0x7f0000001000>" and events[2]["pid"] == 77 and events[0]["obj"] == 5
