@@ -2,9 +2,9 @@
 import ast
 
 from grader.model import Failure, Msg
-from grader.verdicts.analysis import agrees, calls
+from grader.verdicts.analysis import agrees, calls, expected_tally
 from grader.verdicts.common import check_runs, run_label, why_not_normal  # noqa: F401
-from grader.verdicts.kit import assert_exact_tallies, fmt_dict
+from grader.verdicts.kit import assert_exact_tallies, fmt_dict, printed_tally, where
 from grader.verdicts.integrity import check_integrity  # noqa: F401  (the shared `integrity` check)
 
 DICTS = ("dict", "defaultdict", "Counter", "OrderedDict")
@@ -44,8 +44,35 @@ def came_through_the_pipe(run, printed: dict, expected: dict):
         where=run_label(run))
 
 
+def own_copies(run):
+    """The lecture's counter_mp.py: the children counted in their own copies of the dict and
+    nothing came back, so the parent printed its dict unchanged. A failure saying so, or None."""
+    got, ln = printed_tally(run)
+    if got is None or got == expected_tally(run.types) or _received(run):
+        return None
+    children = [c for c in _calls(run) if c.proc != 0 and isinstance(c.args, list)
+                and any(isinstance(a, dict) for a in c.args)]
+    if not children:
+        return None
+    return Failure(
+        summary=Msg("子プロセスはそれぞれ辞書の自分のコピーを更新しただけで、親プロセスの辞書は変わっていません"
+                    "（新しいプロセスは親のメモリのコピーから始まり、そこで変えたものはそのプロセスの中に残ります）",
+                    "each child process updated its own copy of the dict, and the parent's dict never changed "
+                    "(a new process starts from a copy of the parent's memory, and what it changes stays in it)"),
+        expected=Msg("子プロセスが数を足した辞書を Pipe で親プロセスに送り返し、親がそれを受け取って表示する",
+                     "each child sends the dict it counted back through a Pipe; the parent receives it and prints it"),
+        observed=Msg(f"{len(children)} 個の子プロセスが counter を実行しましたが、親プロセスは何も受け取らず "
+                     f"{fmt_dict(got)} を表示しました",
+                     f"{len(children)} child processes ran counter, the parent received nothing and printed "
+                     f"{fmt_dict(got)}"),
+        where=where(run, ln))
+
+
 def check_tally(obs):
     """集計結果 is exact on every run and on hidden data, and is what came back through the Pipe."""
+    for run in obs.runs:
+        failure = own_copies(run)
+        assert failure is None, failure
     assert_exact_tallies(obs.runs, provenance=came_through_the_pipe)
 
 

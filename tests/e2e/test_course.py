@@ -165,3 +165,11 @@ def test_a_course_with_another_data_format_needs_no_grader_change(tmp_path):
     assert "All checks passed." in ok.stdout  # the course's language (en) is the default
     bad = subprocess.run([*cmd, str(racy)], env=env, capture_output=True, text=True)
     assert bad.returncode == 1 and "the tally is wrong" in bad.stdout, bad.stdout + bad.stderr
+
+
+def test_the_lectures_counter_mp_is_told_each_process_counted_in_its_own_copy():
+    result = grade_submission(load_submission(str(ROOT / "reference" / "counter_mp.py")), catalog.get("counter_pp"), 1)
+    tally = next(c for c in result.checks if c.id == "tally")
+    assert not tally.passed
+    assert "its own copy of the dict" in tally.failure.summary.en and "自分のコピー" in tally.failure.summary.ja
+    assert "received nothing and printed {}" in tally.failure.observed.en
