@@ -9,7 +9,7 @@ import signal
 import sys
 import types
 
-from . import contain, files, primitives, runtime, state, strategies, watch
+from . import contain, crossproc, files, primitives, runtime, state, strategies, watch
 from .events import EXIT_DEADLOCK, EXIT_INTERNAL, EXIT_LIMIT
 from .recorder import Capture, Recorder
 from .scheduler import Scheduler, Stop
@@ -161,6 +161,7 @@ def _run(job: dict, spec: dict, code, seals) -> int:
     state.M.settle()
     rec.emit("exit", code=status)
     rec.flush()
+    crossproc.leave()  # a process forked with os.fork ends here too: the turn passes on
     return status
 
 

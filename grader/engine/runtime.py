@@ -18,8 +18,9 @@ import sys
 import threading
 import time
 import types
+import zlib
 
-from . import disguise, files, memory, primitives, real, state
+from . import board, crossproc, disguise, files, memory, primitives, real, state
 from .recorder import value
 from .state import config, from_submission, line, oid, record, who  # noqa: F401  (who: the recorder's clock)
 
@@ -393,6 +394,7 @@ def deactivate() -> None:
     For what the engine does not control but must not hang, such as a multiprocessing Manager's
     server process: its threads block in ``accept``/``recv`` and must run for real.
     """
+    crossproc.leave()
     state.S = None
     for obj, name, original in reversed(_replaced):
         setattr(obj, name, original)
@@ -440,6 +442,8 @@ _forks = [0, ""]  # children forked by this process so far; this process's place
 def _before_fork() -> None:
     if state.R is not None:
         state.R.flush()
+    if state.S is not None:  # the run's first fork makes the board its processes take turns on
+        board.before_fork(zlib.crc32(f"{config.get('seed', 0)}:board".encode()))
     _forks[0] += 1
 
 
@@ -456,6 +460,9 @@ def _after_fork_in_child() -> None:
             random.seed(f"{config.get('seed', 0)}:fork{_forks[1]}")
     if state.R is not None:
         state.R.after_fork()
+    if state.S is not None:
+        board.after_fork_in_child()  # nothing of this process runs before its first turn
+    if state.R is not None:
         # at: after which of the parent's events, nth: its how-manieth fork (the report's order).
         record("proc", ppid=_os.getppid(), method="fork", at=state.R.forked_at, nth=nth)
 
@@ -470,7 +477,7 @@ def _wrap_connection(cls) -> None:
     def traced_recv(self):
         # A blocking recv would keep the baton from the thread that is to send: wait in turns;
         # and once no thread and no child process is left to send, it would wait forever.
-        if state.S is not None and state.S.managed():
+        if not crossproc.readable(self) and state.S is not None and state.S.managed():
             while not self.poll(0):
                 if state.S.alive > 1 and state.S.let_others_run():
                     continue
@@ -482,7 +489,13 @@ def _wrap_connection(cls) -> None:
         record("recv", type=type(obj).__name__, val=value(obj), ln=line())
         return obj
 
-    cls.send, cls.recv = traced_send, traced_recv
+    recv_bytes = cls.recv_bytes
+
+    def recv_bytes_in_turn(self, maxlength=None):  # what a Queue, a Pool and a Manager read with
+        crossproc.readable(self)
+        return recv_bytes(self, maxlength)
+
+    cls.send, cls.recv, cls.recv_bytes = traced_send, traced_recv, recv_bytes_in_turn
 
 
 def _spawn_command_line(*args, **kwargs):
@@ -495,6 +508,7 @@ def _spawn_command_line(*args, **kwargs):
 
 def _patch_connection(module) -> None:
     _wrap_connection(module.Connection)
+    crossproc.patch_wait(module)
     # Its poll() loops until a deadline on time.monotonic(): that must be real time, or a
     # poll(0) would spin forever on a virtual clock that does not move.
     module.time = types.SimpleNamespace(monotonic=real.monotonic, sleep=real.sleep, time=real.wall_time)
@@ -545,7 +559,12 @@ def _patch_process(module) -> None:
                     state.M.settle()  # before _bootstrap flushes the streams (and the records)
 
         self.run = run_then_settle
-        return bootstrap(self, *args, **kwargs)
+        try:
+            return bootstrap(self, *args, **kwargs)
+        finally:
+            if state.R is not None:
+                state.R.flush()
+            crossproc.leave()  # the turn passes on before the process exits
 
     module.BaseProcess._bootstrap = traced_bootstrap
 
@@ -560,6 +579,7 @@ def _patch_managers(module) -> None:
         return serve(self, *args, **kwargs)
 
     module.Server.serve_forever = serve_for_real
+    crossproc.patch_managers(module)
 
 
 def _patch_pool(module) -> None:
@@ -606,7 +626,10 @@ class _PatchOnImport:
     patches = {"multiprocessing": use_start_method, "multiprocessing.connection": _patch_connection,
                "multiprocessing.spawn": _patch_spawn, "multiprocessing.process": _patch_process,
                "multiprocessing.popen_spawn_posix": _patch_popen_spawn,
-               "multiprocessing.managers": _patch_managers, "concurrent.futures.thread": _patch_pool}
+               "multiprocessing.managers": _patch_managers, "concurrent.futures.thread": _patch_pool,
+               "multiprocessing.popen_fork": crossproc.patch_popen_fork,
+               "multiprocessing.synchronize": crossproc.patch_synchronize,
+               "multiprocessing.sharedctypes": crossproc.patch_sharedctypes}
 
     def find_spec(self, name, path, target=None):
         if name not in self.patches:

@@ -13,7 +13,7 @@ The scheduler knows nothing of ``threading``'s API; ``runtime`` maps that API on
 """
 from __future__ import annotations
 
-from . import real
+from . import board, real
 
 RUNNABLE, BLOCKED, DONE = "runnable", "blocked", "done"
 
@@ -22,7 +22,7 @@ class ThreadState:
     """One managed thread as the scheduler sees it."""
 
     __slots__ = ("vid", "gate", "state", "deadline", "on", "ln", "timed_out", "priority",
-                 "thread", "daemon", "real_ident", "joiners")
+                 "thread", "daemon", "real_ident", "joiners", "polling")
 
     def __init__(self, vid: int, daemon: bool = False):
         self.vid = vid
@@ -38,6 +38,7 @@ class ThreadState:
         self.daemon = daemon
         self.real_ident: int | None = None
         self.joiners: list[ThreadState] = []
+        self.polling = False  # inside let_others_run: it waits for something outside the scheduler
 
     @property
     def name(self) -> str:
@@ -142,7 +143,10 @@ class Scheduler:
     # -- scheduling points --------------------------------------------------------------------
 
     def point(self) -> None:
-        """A scheduling point at a user-visible operation: the strategy may switch threads."""
+        """A scheduling point at a user-visible operation: the strategy may switch threads (and,
+        where the program forked, the turn may pass to another process: ``board``)."""
+        if board.B is not None:
+            board.B.point(self)
         me = self.current
         keep = self._keep
         if (keep is not None and self._kept[0] == self.gen and self._kept[1] is me
@@ -214,7 +218,19 @@ class Scheduler:
                   and not (self.directing and t.vid in self.strategy.held)]
         if others:
             self.steps += 1
-            self._switch(me, self.strategy.pick(others, None, self.steps))
+            # Threads that can make progress go first; two that both only wait would otherwise
+            # hand the baton to each other for ever (a strategy by priority picks them every
+            # time). Among waiting ones: each in turn, so every one of them looks again.
+            fresh = [t for t in others if not t.polling]
+            if fresh:
+                target = self.strategy.pick(fresh, None, self.steps)
+            else:
+                target = min(others, key=lambda t: (t.vid <= me.vid, t.vid))
+            me.polling = True
+            try:
+                self._switch(me, target)
+            finally:
+                me.polling = False
             return True
         timed = [t.deadline for t in self.threads
                  if t is not me and t.state == BLOCKED and t.deadline is not None]
@@ -272,7 +288,10 @@ class Scheduler:
         timed = [t for t in self.threads if t.state == BLOCKED and t.deadline is not None]
         if not timed:
             return []
-        self.now = max(self.now, min(t.deadline for t in timed))
+        soonest = min(t.deadline for t in timed)
+        if board.B is not None:  # other processes run first, and those that wake sooner
+            board.B.sleep_until(self, soonest)
+        self.now = max(self.now, soonest)
         if self.now > self.max_vtime:
             self._stop("vtime", {"vtime": self.now})
         woken = []
