@@ -41,6 +41,8 @@ RUNNABLE, WAITING, SLEEPING, DONE = 1, 2, 3, 4
 
 _HEADER = struct.Struct("=iiqdqiii")  # holder, slots, steps, now, progress, free, cursor, quiet
 _SLOT = struct.Struct("=iid")         # state, pid, deadline
+_WRITES_AT = 48                       # writes of a race-directed run's key (``hold``)
+_COUNT = struct.Struct("=q")
 _SLOTS_AT = 64
 _SEMS_AT = 8192                       # the board mutex, then one gate per slot
 _SEM = 32                             # sizeof(sem_t) on 64-bit Linux (glibc and musl)
@@ -243,6 +245,32 @@ class Board:
             self._pass(sched, target, SLEEPING, deadline)
         else:
             self._sync_now(sched, deadline)
+
+    def writes(self) -> int:
+        """How many writes of the race-directed key the processes made so far."""
+        return _COUNT.unpack_from(self.mm, _WRITES_AT)[0]
+
+    def wrote(self) -> None:
+        self._lock()
+        try:
+            _COUNT.pack_into(self.mm, _WRITES_AT, self.writes() + 1)
+        finally:
+            self._unlock()
+
+    def hold(self, sched, seen: int) -> None:
+        """Race-directed: this process has just read the key; the others that can run go first
+        until one of them has written it (``writes`` moved past ``seen``) or none can run."""
+        while not self.free and self.writes() == seen:
+            self._lock()
+            try:
+                h = self._head()
+                runnable = [k for k in range(h[1]) if k != self.me and self._slot(k)[0] == RUNNABLE]
+                target = self._pick(h, runnable) if runnable else None
+            finally:
+                self._unlock()
+            if target is None:
+                return
+            self._pass(sched, target, WAITING)
 
     # -- the turn -----------------------------------------------------------------------------
 

@@ -110,8 +110,10 @@ def _run(job: dict, spec: dict, code, seals) -> int:
     limits = job["limits"]
     seed = spec["seed"]
     random.seed(seed)
+    directions = spec.get("directions") or []
+    crossproc.configure(directions)  # a direction that holds processes; the others steer threads
     strategy = strategies.make(spec["strategy"], seed, job.get("pct_depth", 3), job.get("pct_horizon", 200),
-                               spec.get("directions"))
+                               [d for d in directions if "hold" not in d])
     sched = Scheduler(strategy, timed=spec["time_mode"] == "timed", max_steps=limits["steps"],
                       max_vtime=limits["virtual_seconds"], on_stop=_make_stop(script))
     rec = Recorder(events_fd, script, state.who, limits["output_bytes"],

@@ -9,17 +9,104 @@ server, a ``spawn`` child: they run beside the board) does it wait for real.
 
 The accesses of state shared between processes (a Manager's proxies, ``Value``/``Array``) are
 scheduling points: there the turn may pass, so that two processes' read-then-write can interleave
-as the seed decides.
+as the seed decides. They are recorded (``xmem``), and so is every acquire and release of a
+``multiprocessing`` Lock, RLock or Semaphore by the program (``xsync``), each with an identity
+(``x``) that is the same in every process (the parent numbers them): what the analysis needs to
+tell a lost update between processes, and a lock shared by all of them from a copy in each.
+
+A race-directed run names a key (``hold``, from the parent's ``explore``): each process that
+reads that key of shared state hands the turn on and is held until another process has written it
+(or none can run): every process's read comes before any write of it, by construction.
 """
 from __future__ import annotations
 
 import os
 import socket
 import struct
+import sys
 
 from . import board, real, state
+from .recorder import value
 
 _PEERCRED = struct.Struct("3i")
+
+# How a proxy's method touches what it refers to (the rest: not recorded).
+_READS = {"get": True, "__getitem__": True, "__contains__": True, "keys": False, "values": False,
+          "items": False, "copy": False, "__len__": False, "__iter__": False, "index": True, "count": False}
+_WRITES = {"__setitem__": True, "setdefault": True, "pop": True, "__delitem__": True, "update": False,
+           "clear": False, "popitem": False, "append": False, "extend": False, "insert": False,
+           "remove": False, "__iadd__": False}
+_INTERNAL = ("synchronize.py", "queues.py", "managers.py", "pool.py", "sharedctypes.py")
+_HELD = {"key": None, "on": False}
+"""The key of a race-directed run (``configure``), and whether it is in force."""
+
+
+def configure(directions) -> None:
+    """The run's process-level direction, if any (the others steer threads)."""
+    for d in directions or ():
+        if isinstance(d, dict) and "hold" in d:
+            _HELD["key"], _HELD["on"] = _key(d["hold"]), True
+
+
+def _key(k):
+    return tuple(_key(x) for x in k) if isinstance(k, list) else k
+
+
+def _process_name() -> str:
+    mp = sys.modules.get("multiprocessing.process")
+    try:
+        return str(mp.current_process().name) if mp is not None else "MainProcess"
+    except Exception:  # noqa: BLE001  (a program may have renamed it to anything)
+        return "?"
+
+
+_inner = [0]  # inside a Value's own get or set: the lock it takes there is not the program's
+
+
+def _by_program() -> bool:
+    """Called by the program, not by ``multiprocessing`` itself (a Condition's inner lock, a Queue's)."""
+    if _inner[0]:
+        return False
+    f = sys._getframe(1)
+    while f is not None and f.f_code.co_filename in (__file__, "<string>"):  # <string>: a proxy's methods
+        f = f.f_back
+    name = f.f_code.co_filename if f is not None else ""
+    return not (os.path.basename(name) in _INTERNAL and "multiprocessing" in name)
+
+
+def _name_of(obj) -> str | None:
+    """How the program's innermost frame names ``obj`` (``cnt_dct``), if it does."""
+    f, script = sys._getframe(2), state.R.script
+    while f is not None and f.f_code.co_filename != script:
+        f = f.f_back
+    if f is None:
+        return None
+    for names in (f.f_locals, f.f_globals):
+        for name, v in list(names.items())[:200]:
+            if v is obj and isinstance(name, str) and not name.startswith("__"):
+                return name
+    return None
+
+
+def _mem(x: str, ty: str, op: str, how: str, key, val, obj=None) -> None:
+    if state.R is None:
+        return
+    extra = {}
+    name = _name_of(obj) if obj is not None else None
+    if name:
+        extra["lbl"] = name
+    state.record("xmem", x=x, ty=ty, op=op, how=how, key=value(key), val=value(val), ln=state.line(4),
+                 pn=_process_name(), **extra)
+    if op == "read" and _HELD["on"] and _ours() and key == _HELD["key"]:
+        B = board.B
+        B.hold(state.S, B.writes())
+    elif op == "write" and _HELD["on"] and board.B is not None and key == _HELD["key"]:
+        board.B.wrote()
+
+
+def _sync(x: str, kind: str, op: str) -> None:
+    if state.R is not None:
+        state.record("xsync", x=x, kind=kind, op=op, ln=state.line(4), pn=_process_name())
 
 
 def _vnow() -> float:
@@ -142,9 +229,14 @@ def patch_synchronize(module) -> None:
 
     def make_methods(self):
         make(self)
-        take = self._semlock.acquire
+        take, give = self._semlock.acquire, self._semlock.release
+        # Its name (random, unlinked at once) tells apart locks made in different processes,
+        # where the address of each could be the same.
+        name = getattr(self._semlock, "name", None)
+        x = f"sem:{name}" if name else f"sem:{os.getpid()}:{self._semlock.handle}"
+        kind = type(self).__name__
 
-        def acquire(block=True, timeout=None):
+        def acquire_in_turn(block=True, timeout=None):
             if not block or not _ours():
                 return take(block, timeout) if timeout is not None else take(block)
             if take(False):
@@ -154,10 +246,22 @@ def patch_synchronize(module) -> None:
                 return take(True, timeout) if timeout is not None else take(True)
             return got
 
-        self.acquire = acquire
+        def acquire(block=True, timeout=None):
+            got = acquire_in_turn(block, timeout)
+            if got and _by_program():
+                _sync(x, kind, "acq")
+            return got
+
+        def release():
+            if _by_program():
+                _sync(x, kind, "rel")
+            return give()
+
+        self.acquire, self.release = acquire, release
 
     module.SemLock._make_methods = make_methods
     module.SemLock.__enter__ = lambda self: self.acquire()
+    module.SemLock.__exit__ = lambda self, *exc: self.release()
 
 
 def patch_managers(module) -> None:
@@ -167,7 +271,15 @@ def patch_managers(module) -> None:
     def callmethod(self, methodname, args=(), kwds={}):  # noqa: B006  (the signature it replaces)
         if _ours():
             state.S.point()
-        return call(self, methodname, args, kwds)
+        result = call(self, methodname, args, kwds)
+        if state.R is not None and (methodname in _READS or methodname in _WRITES) and _by_program():
+            write = methodname in _WRITES
+            keyed = (_WRITES if write else _READS)[methodname] and bool(args)
+            key = args[0] if keyed else None
+            val = (args[1] if len(args) > 1 else result) if write else result
+            x = f"mgr:{self._token.address}:{self._token.id}"
+            _mem(x, type(self).__name__, "write" if write else "read", methodname, key, val, self)
+        return result
 
     module.BaseProxy._callmethod = callmethod
 
@@ -175,27 +287,60 @@ def patch_managers(module) -> None:
 def patch_sharedctypes(module) -> None:
     """Reading or writing a synchronized ``Value``'s value or an ``Array``'s item is a scheduling point."""
     prop = module.Synchronized.value
+    import ctypes
+
+    init = module.SynchronizedBase.__init__
+
+    def made(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        # Named where it is made (a fork inherits the name): a Value made in each child may sit
+        # at the same address as another child's.
+        self._grader_x = f"val:{os.getpid()}:{ctypes.addressof(self._obj)}"
+
+    module.SynchronizedBase.__init__ = made
+
+    def where(self) -> str:
+        return getattr(self, "_grader_x", None) or f"val:{os.getpid()}:{ctypes.addressof(self._obj)}"
+
+    def inner(f, *args):
+        _inner[0] += 1
+        try:
+            return f(*args)
+        finally:
+            _inner[0] -= 1
 
     def get(self):
         if _ours():
             state.S.point()
-        return prop.fget(self)
+        v = inner(prop.fget, self)
+        _mem(where(self), "Value", "read", "value", None, v, self)
+        return v
 
     def put(self, v):
         if _ours():
             state.S.point()
-        prop.fset(self, v)
+        inner(prop.fset, self, v)
+        _mem(where(self), "Value", "write", "value", None, v, self)
 
     module.Synchronized.value = property(get, put)
-    for name in ("__getitem__", "__setitem__"):
-        method = getattr(module.SynchronizedArray, name)
+    get_item, set_item = module.SynchronizedArray.__getitem__, module.SynchronizedArray.__setitem__
 
-        def at_point(self, *args, _method=method):
-            if _ours():
-                state.S.point()
-            return _method(self, *args)
+    def getitem(self, i):
+        if _ours():
+            state.S.point()
+        v = inner(get_item, self, i)
+        if isinstance(i, int):
+            _mem(where(self), "Array", "read", "[]", i, v, self)
+        return v
 
-        setattr(module.SynchronizedArray, name, at_point)
+    def setitem(self, i, v):
+        if _ours():
+            state.S.point()
+        inner(set_item, self, i, v)
+        if isinstance(i, int):
+            _mem(where(self), "Array", "write", "[]", i, v, self)
+
+    module.SynchronizedArray.__getitem__, module.SynchronizedArray.__setitem__ = getitem, setitem
 
 
 def leave() -> None:

@@ -45,6 +45,14 @@ Kinds and their own fields:
 ``out``       text written to ``stream`` (out/err): ``s``
 ``enum``      ``threading.enumerate()`` was called: ``threads`` = list of {th, tn, repr}
 ``send``/``recv`` an object went through a multiprocessing Connection: ``type``, ``val``
+``xmem``      state shared between processes was read or written (a Manager's dict or list through
+              its proxy, a ``Value``, an ``Array``): ``x`` (its identity, the same in every process;
+              the parent replaces it by a number in order of first appearance), ``ty`` (DictProxy,
+              ListProxy, Value, Array), ``op`` (read/write), ``how`` (the method: ``get``,
+              ``__setitem__``, ``value``...), ``key`` (null for the whole), ``val``, ``pn`` (the
+              process's name)
+``xsync``     a ``multiprocessing`` Lock, RLock or Semaphore the program took or gave back:
+              ``x`` (as for ``xmem``), ``kind``, ``op`` (acq/rel), ``pn``
 ``exc``       an exception ended thread ``th``: ``type``, ``msg``, ``tb`` (list of
               [file, line, function] in the submission)
 ``deadlock``  nothing can run: ``blocked`` = list of {th, tn, on, ln}
@@ -67,7 +75,7 @@ from .hashing import blake2b
 
 KINDS = frozenset(
     "proc spawn begin end join joined new acq rel block sleep read write obj call ret out enum "
-    "send recv exc deadlock limit exit data probe".split()
+    "send recv exc deadlock limit exit data probe xmem xsync".split()
 )
 
 # Exit statuses the child uses for verdicts decided inside the engine.

@@ -43,6 +43,35 @@ class Direction:
                 "key": _jsonable(self.key), "site": self.site}
 
 
+@dataclass(frozen=True)
+class HoldAfterRead:
+    """Across processes: every process that reads ``key`` of state they share is held until
+    another process has written it (or none can run), so that the reads of two processes both
+    come before their writes: a lost update between them, whenever one is possible."""
+
+    key: object
+
+    def as_json(self) -> dict:
+        return {"hold": _jsonable(self.key)}
+
+
+def hold_directions(races: Sequence[tuple[dict, dict]], after: Iterable = (), tried: set | None = None,
+                    scope: tuple = ()) -> list[tuple[tuple, HoldAfterRead]]:
+    """One direction per key of the races between processes (``analysis.process_races``) not yet
+    ``tried``; none for a run that was itself held (its order is already the reads first)."""
+    if any(isinstance(d, HoldAfterRead) for d in after):
+        return []
+    seen = tried if tried is not None else set()
+    out = []
+    for read, _write in races:
+        key = (scope, "hold", repr(read.get("key")))
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append((key, HoldAfterRead(read.get("key"))))
+    return out
+
+
 def _jsonable(key):
     return [_jsonable(k) for k in key] if isinstance(key, tuple) else key
 
@@ -84,7 +113,7 @@ def directions_for(events: Sequence[dict], after: Iterable[Direction] = (), trie
     ``tried`` (signatures are kept per ``scope``, e.g. the run group and time mode), each as
     ``(key for tried, direction)``. A race that starts before the run's own last direction would
     change the prefix that direction relies on, so it is left to the run it came from."""
-    floor = max(((d.step, d.sub) for d in after), default=(-1, -1))
+    floor = max(((d.step, d.sub) for d in after if isinstance(d, Direction)), default=(-1, -1))
     out = []
     seen = tried if tried is not None else set()
     for race in races(events):

@@ -20,7 +20,7 @@ from ..engine import contain, instrument
 from ..engine.events import EXIT_INTERNAL, decode_lines, spawn_key
 from ..exercises.catalog import Exercise, course, data_file
 from ..exercises.plan import data_variant
-from ..explore.directed import directions_for
+from ..explore.directed import directions_for, hold_directions
 from ..verdicts.observation import RunRecord, Schedule
 from .accesses import annotate, in_sequence, within_budget
 from .validate import screen
@@ -171,7 +171,7 @@ class _Explorer:
         from ..verdicts import analysis  # noqa: F401
 
     def next_batch(self, finished: list[RunRecord]) -> list[Schedule]:
-        from ..verdicts.analysis import simplest_loss
+        from ..verdicts.analysis import process_races, process_view, shares_between_processes, simplest_loss
 
         for run in sorted(finished, key=lambda r: (r.schedule.base_seed, r.schedule.index)):
             s = run.schedule
@@ -179,6 +179,9 @@ class _Explorer:
             if self.budget.get(group, 0) <= 0:
                 continue
             loss = simplest_loss(run.events)
+            between = shares_between_processes(run.events)
+            if loss is None and between:
+                loss = simplest_loss(process_view(run.events))
             if loss is not None and loss.evident and loss.switches <= SIMPLEST_LOSS and run.ended_normally:
                 # (a run that crashed is judged by ``runs`` only: its loss fails no tally)
                 self.budget[group] = 0
@@ -188,7 +191,10 @@ class _Explorer:
             if run.timed_out or run.stop_event is not None:
                 continue  # a hang or a deadlock is judged as it is; its prefix is no base to build on
             scope = (s.base_seed, s.group, s.time_mode)
-            for key, d in directions_for(run.events, s.directions, self.tried, scope):
+            found = directions_for(run.events, s.directions, self.tried, scope)
+            if between:
+                found += hold_directions(process_races(run.events), s.directions, self.tried, scope)
+            for key, d in found:
                 self.tried.add(key)
                 self.queue.append((s, d))
         out: list[Schedule] = []
@@ -275,8 +281,11 @@ def _record(schedule: Schedule, ws: Workspace, result: dict, key: bytes, sites: 
         e.pop("spawned_seal", None)
     annotate(events, sites)
     procs: dict[int, int] = {}
+    shared: dict[str, int] = {}  # what processes share, numbered as it first appears (its identity is an address)
     for e in events:
         e["proc"] = procs.setdefault(e.get("pid", 0), len(procs))
+        if "x" in e:
+            e["x"] = shared.setdefault(e["x"], len(shared) + 1)
     stable = Stabilizer(str(ws.root), _ENGINE_DIR)
     stable.events(events)
     raw, cut = read_capped(ws.raw(schedule.key), RAW_CAP)

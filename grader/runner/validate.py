@@ -117,6 +117,9 @@ KINDS: dict[str, tuple[dict[str, Check], dict[str, Check]]] = {
     "exit": ({"code": _int()}, {}),
     "data": ({"path": _text(8192)}, {"rel": _opt(_text(8192))}),
     "probe": ({"what": _text(40), "detail": _text(200)}, {}),
+    "xmem": ({"x": _text(300), "ty": _text(40), "op": _one_of("read", "write"), "how": _text(40), "key": _value,
+              "val": _value}, {"pn": _text(), "lbl": _text()}),
+    "xsync": ({"x": _text(300), "kind": _text(40), "op": _one_of("acq", "rel")}, {"pn": _text()}),
 }
 KINDS["write"] = KINDS["read"]
 

@@ -38,7 +38,12 @@ def run_label(run: RunRecord) -> Msg:
         extra_j += f", {key}={value}"
         extra_e += f", {key}={value}"
     how_j, how_e = _STRATEGY.get(s.strategy, (s.strategy, s.strategy))
-    if s.directions:
+    if s.directions and "hold" in s.directions[-1].as_json():
+        key = s.directions[-1].as_json()["hold"]
+        what = "" if key is None else f" {key}"
+        how_j = f"#{s.origin} の競合から: 各プロセスが共有データ{what}を読むたびに、書く前に他のプロセスへ順番を渡した実行"
+        how_e = f"#{s.origin}'s race between processes: each process hands the turn on after reading{what}, before writing"
+    elif s.directions:
         how_j = f"#{s.origin} の競合の順序を逆にした実行"
         how_e = f"#{s.origin} with one of its races turned around"
     return Msg(f"スケジュール #{s.index}（{how_j}, {mj}, {vj}{extra_j}）",

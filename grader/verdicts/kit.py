@@ -11,7 +11,8 @@ import ast
 
 from ..model import Failure, Msg
 from .analysis import (LostUpdate, agrees, calls, describe_lost_update, expected_tally, find_tally, how_lost,
-                       shared_tallies, simplest_loss, thread_timeline, threads_wrote)
+                       process_view, shared_tallies, shares_between_processes, simplest_loss, thread_timeline,
+                       threads_wrote)
 from .analysis._common import fmt
 from .analysis.timeline import join_timeline, lost_update_timeline
 from .common import line_ref, run_label
@@ -51,6 +52,24 @@ def no_tally_failure(run: RunRecord, expected: dict, marker: str = MARKER) -> Fa
         where=run_label(run))
 
 
+def loss_in(run: RunRecord) -> tuple[LostUpdate | None, list]:
+    """The run's simplest lost update between its threads or, failing one, between its processes
+    (``process_view``), with the event list it indexes (for its timeline)."""
+    loss = simplest_loss(run.events)
+    if loss is None and shares_between_processes(run.events):
+        view = process_view(run.events)
+        return simplest_loss(view), view
+    return loss, run.events
+
+
+def _indexed_by(run: RunRecord, loss: LostUpdate) -> list:
+    """The event list ``loss`` was found in: the run's own, or its processes' view."""
+    ev, step = run.events, loss.steps[0]
+    if step.at < len(ev) and ev[step.at]["k"] == step.op and ev[step.at].get("th", 0) == step.th:
+        return ev
+    return process_view(ev)
+
+
 def wrong_tally_failure(run: RunRecord, expected: dict, got: dict, ln: int | None,
                         loss: LostUpdate | None = None) -> Failure:
     """A wrong tally, with the interleaving that lost an update when the events show one
@@ -59,7 +78,10 @@ def wrong_tally_failure(run: RunRecord, expected: dict, got: dict, ln: int | Non
              if expected.get(k, 0) != got.get(k, 0)]
     detail_en = ", ".join(f"{fmt(k)} {g} instead of {e}" for k, e, g in diffs)
     detail_ja = "、".join(f"{fmt(k)} が {e} ではなく {g}" for k, e, g in diffs)
-    loss = loss or simplest_loss(run.events)
+    if loss is None:
+        loss, seen = loss_in(run)
+    else:
+        seen = _indexed_by(run, loss)
     trace: tuple[Msg, ...] = ()
     timeline = None
     summary = Msg(f"集計結果が正しくありません: {detail_ja}", f"the tally is wrong: {detail_en}")
@@ -77,7 +99,7 @@ def wrong_tally_failure(run: RunRecord, expected: dict, got: dict, ln: int | Non
         else:
             why = Msg(f"更新が1回失われました: {how.ja}", f"one update was lost: {how.en}")
         summary = Msg(f"{summary.ja}（{why.ja}）", f"{summary.en} ({why.en})")
-        timeline = lost_update_timeline(run.events, loss, caption=head)  # the same interleaving, drawn
+        timeline = lost_update_timeline(seen, loss, caption=head)  # the same interleaving, drawn
     return Failure(summary=summary, expected=Msg.same(fmt_dict(expected)), observed=Msg.same(fmt_dict(got)),
                    where=where(run, ln), trace=trace, timeline=timeline)
 
@@ -190,7 +212,7 @@ def assert_exact_tallies(runs: list[RunRecord], first: int = 9, marker: str = MA
         got, ln = printed_tally(run, marker)
         assert got is not None, no_tally_failure(run, expected, marker)
         if got != expected:
-            wrong.append((run, expected, got, ln, simplest_loss(run.events)))
+            wrong.append((run, expected, got, ln, loss_in(run)[0]))
     if not wrong:
         for run in runs:
             expected = expected_tally(run.types, first)

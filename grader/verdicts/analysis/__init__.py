@@ -8,6 +8,8 @@ Positions (``at``, ``read_at``...) are indexes in that list, which is the global
 from .shared import (RMW, agrees, concurrent_locations, final_dict_state, location, rmw_windows, shared_tallies,
                      threads_wrote)
 from .holds import Hold, held_locks, sync_objects
+from .processes import (process_lock_verdict, process_name, process_races, process_view,
+                        shares_between_processes)
 from .races import (LostUpdate, Step, describe_lost_update, describe_step, how_lost, lost_updates, simplest,
                     simplest_loss)
 from .sync import EXPECTED_LOCK, LockVerdict, lock_verdict, peak_inside, semaphore_holders_peak
@@ -20,6 +22,6 @@ __all__ = [
     "all_started_before", "calls", "describe_lost_update", "describe_step", "expected_tally",
     "final_dict_state", "find_tally", "first_join_n", "held_locks", "how_lost", "lock_verdict", "lost_updates",
     "parse_printed_dict", "peak_inside", "rmw_windows", "semaphore_holders_peak",
-    "simplest", "simplest_loss",
+    "process_lock_verdict", "process_name", "process_races", "process_view", "shares_between_processes", "simplest", "simplest_loss",
     "sync_objects", "thread_timeline",
 ]

@@ -48,13 +48,15 @@ class Step:
     obj: object = None
     ty: str = ""
     """The type of the object (``dict``, ``Account``), when known."""
+    unit: str = "thread"
+    """``process`` for the steps of ``process_view`` (processes in the place of threads)."""
 
     @classmethod
     def of(cls, at: int, e: dict) -> "Step":
         p, th = tid(e)
         return cls(at, e.get("n"), p, th, thread_label(e), e["k"], e.get("key"), e.get("val"),
                    e.get("ln"), bool(e.get("missing")), e.get("op"), e.get("sp"), e.get("lbl"), place(e),
-                   e.get("obj"), str(e.get("ty") or ""))
+                   e.get("obj"), str(e.get("ty") or ""), e.get("unit") or "thread")
 
     @property
     def which(self) -> str:
@@ -280,7 +282,9 @@ def describe_step(step: Step) -> Msg:
 
 def how_lost(lu: LostUpdate) -> Msg:
     """How ``lu`` loses its update, in one sentence without the count: ``2つのスレッドが同じ値
-    cnt['くさ']=0 を読んでから書き込みました`` / ``two threads read cnt['くさ']=0 before either wrote``."""
+    cnt['くさ']=0 を読んでから書き込みました`` / ``two threads read cnt['くさ']=0 before either wrote``
+    (processes, where the steps are processes')."""
+    unit_ja, unit_en = ("プロセス", "process") if lu.read.unit == "process" else ("スレッド", "thread")
     val = fmt(lu.read.val)
     what = _what(lu.write)
     if _named_apart(lu):
@@ -292,17 +296,17 @@ def how_lost(lu: LostUpdate) -> Msg:
             box = lu.read.label or "?"
             return Msg(
                 f"{lu.read.tn} が {val} は {box} にないと確かめてから追加するまでの間に {'、'.join(others)} が"
-                f" {val} を {box} に追加し、{lu.read.tn} も追加しました（確認と追加が分かれていて、その間に他のスレッドが入れます）",
+                f" {val} を {box} に追加し、{lu.read.tn} も追加しました（確認と追加が分かれていて、その間に他の{unit_ja}が入れます）",
                 f"{lu.read.tn} checked that {val} was not in {box}, then {_en_list(others)} added {val}"
-                f" before {lu.read.tn} added it too (the check and the add were split: another thread got in between)")
+                f" before {lu.read.tn} added it too (the check and the add were split: another {unit_en} got in between)")
         key, box = fmt(lu.key), _container(lu.read)
         return Msg(
             f"{lu.read.tn} が {key} が {box.ja} にないことを確かめてから書き込むまでの間に"
             f" {'、'.join(others)} が {what.ja}={fmt(wrote.val)} を書き込み、{lu.read.tn} の {wv[0]}"
-            " がそれを上書きしました（確認と書き込みが分かれていて、その間に他のスレッドが入れます）",
+            f" がそれを上書きしました（確認と書き込みが分かれていて、その間に他の{unit_ja}が入れます）",
             f"{lu.read.tn} checked that {key} was not in {box.en}, then {_en_list(others)} wrote"
             f" {what.en}={fmt(wrote.val)} before {lu.read.tn} wrote {wv[1]} over it"
-            " (the check and the write were split: another thread got in between)")
+            f" (the check and the write were split: another {unit_en} got in between)")
     same_value = [lu.read.tn]
     for r in lu.lost_reads:
         if r is not None and r.val == lu.read.val and r.tn not in same_value:
@@ -311,8 +315,9 @@ def how_lost(lu: LostUpdate) -> Msg:
         count = len(same_value)
         word = _EN_NUMBERS.get(count, str(count))
         either = "either" if count == 2 else "any of them"
-        return Msg(f"{count}つのスレッドが同じ値 {what.ja}={val} を読んでから書き込みました",
-                   f"{word} threads read {what.en}={val} before {either} wrote")
+        return Msg(f"{count}つの{unit_ja}が同じ値 {what.ja}={val} を読んでから書き込みました",
+                   f"{word} {unit_en}es read {what.en}={val} before {either} wrote" if unit_en == "process"
+                   else f"{word} threads read {what.en}={val} before {either} wrote")
     others = lu.lost_threads
     wrote = lu.lost[-1]
     return Msg(

@@ -1,0 +1,181 @@
+"""Processes that share state: an instructor's exercise built on ``multiprocessing``.
+
+``counter_mgr`` is the common fix of the lecture's broken counter_mp.py: one child process per
+call, counting into a ``Manager().dict()`` with one ``multiprocessing.Lock``. Its checks are the
+kit's building blocks over ``process_view`` (nothing in grader/ knows of it). Each twin is graded
+on seeds 1-10: a lost update between processes is found and told with process names on every seed,
+the locked twins pass on every seed, and the same file and seed give the same report.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader.exercises import catalog
+from grader.grading import grade_seeds
+from grader.sources.submission import load_submission
+
+ROOT = Path(__file__).resolve().parents[2]
+SEEDS = list(range(1, 11))
+pytestmark = pytest.mark.timeout(900)
+
+YAML = '''
+id: counter_mgr
+version: "1"
+file: counter_mgr.py
+title: {ja: "Managerの辞書とLock", en: "a Manager's dict and a Lock"}
+limits: {wall_seconds: 6, total_seconds: 60, virtual_seconds: 3600, steps: 100000, output_bytes: 1048576}
+trace:
+  counter: {}
+runs:
+  explore:
+    schedules: 3
+    strategies: [pct, random]
+    time_modes: [timed]
+    data: [course, shuffled, rotated]
+    directed: 4
+checks:
+  - {id: runs, points: 1, runs: [explore], title: {ja: "正常に終了する", en: "runs to its end"}}
+  - {id: tally, points: 2, runs: [explore], title: {ja: "集計結果が正しい", en: "exact tally"}}
+  - {id: lock, points: 1, runs: [explore], title: {ja: "全プロセスで1つのLock", en: "one Lock shared by all processes"}}
+'''
+
+CHECKS = '''
+from grader.verdicts.analysis import process_lock_verdict
+from grader.verdicts.common import check_runs  # noqa: F401
+from grader.verdicts.kit import assert_exact_tallies
+
+
+def check_tally(obs):
+    assert_exact_tallies(obs.runs, provenance=None)
+
+
+def check_lock(obs):
+    for run in obs.runs:
+        verdict = process_lock_verdict(run.events)
+        assert verdict.ok, verdict.failure()
+'''
+
+PROGRAM = '''import multiprocessing
+import threading
+import time
+from multiprocessing import Process
+
+
+def counter(cnt_dct, type_, lck):
+    {body}
+
+
+if __name__ == "__main__":
+    with open("../data/poke_names.txt", encoding="utf-8") as f:
+        types = [line.rstrip("\\n").split("\\t")[2].split() for line in f]
+    with multiprocessing.Manager() as manager:
+        cnt_dct = manager.dict()
+        lck = {lock}
+        prs = []
+        for type_lst in types[:9]:
+            for type_ in type_lst:
+                pr = Process(target=counter, args=(cnt_dct, type_, lck))
+                pr.start()
+                prs.append(pr)
+        for pr in prs:
+            pr.join()
+        print("集計結果：", dict(cnt_dct))
+'''
+
+RMW = "now = cnt_dct.get(type_, 0)\n    {pause}cnt_dct[type_] = now + 1"
+TWINS = {
+    # name: (body, the lock made in the parent, racy?)
+    "no_lock": (RMW.format(pause="time.sleep(0.1)\n    "), "multiprocessing.Lock()", True),
+    "no_lock_no_sleep": (RMW.format(pause=""), "multiprocessing.Lock()", True),
+    "lock_around_write_only": ("now = cnt_dct.get(type_, 0)\n    time.sleep(0.1)\n    with lck:\n"
+                               "        cnt_dct[type_] = now + 1", "multiprocessing.Lock()", True),
+    "lock_made_in_each_call": ("lck = multiprocessing.Lock()\n    with lck:\n        now = cnt_dct.get(type_, 0)\n"
+                               "        time.sleep(0.1)\n        cnt_dct[type_] = now + 1", "None", True),
+    "threading_lock_copied": ("with lck:\n        now = cnt_dct.get(type_, 0)\n        time.sleep(0.1)\n"
+                              "        cnt_dct[type_] = now + 1", "threading.Lock()", True),
+    "locked": ("with lck:\n        now = cnt_dct.get(type_, 0)\n        time.sleep(0.1)\n"
+               "        cnt_dct[type_] = now + 1", "multiprocessing.Lock()", False),
+    "locked_acquire_release": ("lck.acquire()\n    try:\n        cnt_dct[type_] = cnt_dct.get(type_, 0) + 1\n"
+                               "    finally:\n        lck.release()", "multiprocessing.RLock()", False),
+}
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    root = tmp_path_factory.mktemp("course")
+    shutil.copytree(ROOT / "data", root / "data")
+    folder = root / "assignments" / "counter_mgr"
+    folder.mkdir(parents=True)
+    shutil.copy(ROOT / "assignments" / "course.yaml", root / "assignments" / "course.yaml")
+    (folder / "assignment.yaml").write_text(YAML, encoding="utf-8")
+    (folder / "checks.py").write_text(CHECKS, encoding="utf-8")
+    saved = os.environ.get("GRADER_COURSE")
+    os.environ["GRADER_COURSE"] = str(root)
+    catalog.exercises.cache_clear()
+    try:
+        yield root
+    finally:
+        if saved is None:
+            os.environ.pop("GRADER_COURSE", None)
+        else:
+            os.environ["GRADER_COURSE"] = saved
+        catalog.exercises.cache_clear()
+
+
+def _grade(root: Path, twin: str, seeds=SEEDS):
+    body, lock, _ = TWINS[twin]
+    folder = root / "work" / twin
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "counter_mgr.py"
+    path.write_text(PROGRAM.format(body=body, lock=lock), encoding="utf-8")
+    return grade_seeds(load_submission(str(path)), catalog.get("counter_mgr"), seeds)
+
+
+@pytest.mark.parametrize("twin", [t for t, (_, _, racy) in TWINS.items() if racy])
+def test_a_lost_update_between_processes_is_found_and_told_on_every_seed(course, twin):
+    for seed, result in zip(SEEDS, _grade(course, twin)):
+        checks = {c.id: c for c in result.checks}
+        assert checks["runs"].passed, f"seed {seed}: {checks['runs'].failure.text('en')}"
+        tally = checks["tally"]
+        assert not tally.passed, f"seed {seed}: tally passed"
+        text = tally.failure.text("en")
+        assert tally.failure.trace, f"seed {seed}: no interleaving: {text}"
+        assert "Process-" in text and "cnt_dct[" in text, text
+        assert tally.failure.timeline is not None, text
+        lock = checks["lock"]
+        assert not lock.passed, f"seed {seed}: lock passed"
+        f = lock.failure
+        said = " ".join(m.en for m in (f.summary, f.expected, f.observed, f.where) if m is not None)
+        assert "thread" not in said.replace("threading.Lock", ""), said
+        if twin == "threading_lock_copied":
+            assert "copied into each" in said, said
+
+
+@pytest.mark.parametrize("twin", [t for t, (_, _, racy) in TWINS.items() if not racy])
+def test_one_lock_shared_by_every_process_passes_on_every_seed(course, twin):
+    for seed, result in zip(SEEDS, _grade(course, twin)):
+        failed = {c.id: c.failure.text("en") for c in result.checks if not c.passed}
+        assert not failed, f"seed {seed}: {failed}"
+
+
+@pytest.mark.parametrize("twin", ["no_lock", "locked"])
+def test_the_same_file_and_seed_give_the_same_report_with_processes(course, twin, tmp_path):
+    body, lock, racy = TWINS[twin]
+    path = tmp_path / "counter_mgr.py"
+    path.write_text(PROGRAM.format(body=body, lock=lock), encoding="utf-8")
+    outs = []
+    for i in range(2):
+        out = tmp_path / f"r{i}.json"
+        subprocess.run([sys.executable, "-m", "grader", str(path), "--seed", "3", "--json", str(out), "--lang", "en"],
+                       cwd=tmp_path, capture_output=True, check=False, env={**os.environ, "GRADER_COURSE": str(course)})
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    statuses = {t["name"].split(":")[0]: t["status"] for t in json.loads(outs[0])["tests"]}
+    assert (statuses.get("tally") == "failed") == racy, statuses
