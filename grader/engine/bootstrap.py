@@ -113,7 +113,7 @@ def _run(job: dict, spec: dict, code, seals) -> int:
     directions = spec.get("directions") or []
     crossproc.configure(directions)  # a direction that holds processes; the others steer threads
     strategy = strategies.make(spec["strategy"], seed, job.get("pct_depth", 3), job.get("pct_horizon", 200),
-                               [d for d in directions if "hold" not in d])
+                               [d for d in directions if "readers_of" not in d])
     sched = Scheduler(strategy, timed=spec["time_mode"] == "timed", max_steps=limits["steps"],
                       max_vtime=limits["virtual_seconds"], on_stop=_make_stop(script))
     rec = Recorder(events_fd, script, state.who, limits["output_bytes"],

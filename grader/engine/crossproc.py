@@ -14,7 +14,7 @@ as the seed decides. They are recorded (``xmem``), and so is every acquire and r
 (``x``) that is the same in every process (the parent numbers them): what the analysis needs to
 tell a lost update between processes, and a lock shared by all of them from a copy in each.
 
-A race-directed run names a key (``hold``, from the parent's ``explore``): each process that
+A race-directed run names a key (``readers_of``, from the parent's ``explore``): each process that
 reads that key of shared state hands the turn on and is held until another process has written it
 (or none can run): every process's read comes before any write of it, by construction.
 """
@@ -44,8 +44,8 @@ _HELD = {"key": None, "on": False}
 def configure(directions) -> None:
     """The run's process-level direction, if any (the others steer threads)."""
     for d in directions or ():
-        if isinstance(d, dict) and "hold" in d:
-            _HELD["key"], _HELD["on"] = _key(d["hold"]), True
+        if isinstance(d, dict) and "readers_of" in d:
+            _HELD["key"], _HELD["on"] = _key(d["readers_of"]), True
 
 
 def _key(k):
@@ -104,9 +104,10 @@ def _mem(x: str, ty: str, op: str, how: str, key, val, obj=None) -> None:
         board.B.wrote()
 
 
-def _sync(x: str, kind: str, op: str) -> None:
+def _sync(x: str, kind: str, op: str, start: int | None) -> None:
     if state.R is not None:
-        state.record("xsync", x=x, kind=kind, op=op, ln=state.line(4), pn=_process_name())
+        extra = {"value": start} if start is not None else {}
+        state.record("xsync", x=x, kind=kind, op=op, ln=state.line(4), pn=_process_name(), **extra)
 
 
 def _vnow() -> float:
@@ -235,6 +236,10 @@ def patch_synchronize(module) -> None:
         name = getattr(self._semlock, "name", None)
         x = f"sem:{name}" if name else f"sem:{os.getpid()}:{self._semlock.handle}"
         kind = type(self).__name__
+        try:  # its count when made (make_methods runs right after; a fork or unpickling: now)
+            start = int(self._semlock._get_value())
+        except (AttributeError, NotImplementedError, OSError, ValueError):
+            start = None
 
         def acquire_in_turn(block=True, timeout=None):
             if not block or not _ours():
@@ -249,12 +254,12 @@ def patch_synchronize(module) -> None:
         def acquire(block=True, timeout=None):
             got = acquire_in_turn(block, timeout)
             if got and _by_program():
-                _sync(x, kind, "acq")
+                _sync(x, kind, "acq", start)
             return got
 
         def release():
             if _by_program():
-                _sync(x, kind, "rel")
+                _sync(x, kind, "rel", start)
             return give()
 
         self.acquire, self.release = acquire, release

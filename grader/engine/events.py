@@ -52,7 +52,8 @@ Kinds and their own fields:
               ``__setitem__``, ``value``...), ``key`` (null for the whole), ``val``, ``pn`` (the
               process's name)
 ``xsync``     a ``multiprocessing`` Lock, RLock or Semaphore the program took or gave back:
-              ``x`` (as for ``xmem``), ``kind``, ``op`` (acq/rel), ``pn``
+              ``x`` (as for ``xmem``), ``kind``, ``op`` (acq/rel), ``pn``, ``value`` (its count
+              when it was made, where the platform tells)
 ``exc``       an exception ended thread ``th``: ``type``, ``msg``, ``tb`` (list of
               [file, line, function] in the submission)
 ``deadlock``  nothing can run: ``blocked`` = list of {th, tn, on, ln}

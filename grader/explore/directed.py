@@ -52,7 +52,7 @@ class HoldAfterRead:
     key: object
 
     def as_json(self) -> dict:
-        return {"hold": _jsonable(self.key)}
+        return {"readers_of": _jsonable(self.key)}
 
 
 def hold_directions(races: Sequence[tuple[dict, dict]], after: Iterable = (), tried: set | None = None,

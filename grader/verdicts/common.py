@@ -38,8 +38,8 @@ def run_label(run: RunRecord) -> Msg:
         extra_j += f", {key}={value}"
         extra_e += f", {key}={value}"
     how_j, how_e = _STRATEGY.get(s.strategy, (s.strategy, s.strategy))
-    if s.directions and "hold" in s.directions[-1].as_json():
-        key = s.directions[-1].as_json()["hold"]
+    if s.directions and "readers_of" in s.directions[-1].as_json():
+        key = s.directions[-1].as_json()["readers_of"]
         what = "" if key is None else f" {key}"
         how_j = f"#{s.origin} の競合から: 各プロセスが共有データ{what}を読むたびに、書く前に他のプロセスへ順番を渡した実行"
         how_e = f"#{s.origin}'s race between processes: each process hands the turn on after reading{what}, before writing"

@@ -107,6 +107,77 @@ TWINS = {
 }
 
 
+# A total counted by four processes in something else they share; the checks name no primitive.
+TOTAL_YAML = YAML.replace("counter_mgr", "counter_total").replace("trace:\n  counter: {}\n", "").replace(
+    "data: [course, shuffled, rotated]", "data: [course]")
+
+TOTAL_CHECKS = '''
+import re
+
+from grader.model import Failure, Msg
+from grader.verdicts.analysis import describe_lost_update, process_lock_verdict
+from grader.verdicts.analysis.timeline import lost_update_timeline
+from grader.verdicts.common import check_runs  # noqa: F401
+from grader.verdicts.kit import loss_in, where
+
+
+def check_tally(obs):
+    for run in obs.runs:
+        found = re.search(r"total: (\\d+)", run.output())
+        assert found, Failure(summary=Msg("合計が表示されていません", "no total was printed"))
+        total = int(found.group(1))
+        if total == 20:
+            continue
+        loss, seen = loss_in(run)
+        head, trace = describe_lost_update(loss) if loss else (Msg("", ""), ())
+        assert False, Failure(
+            summary=Msg(f"合計が 20 ではなく {total} です（{head.ja}）", f"the total is {total}, not 20 ({head.en})"),
+            expected=Msg.same("total: 20"), observed=Msg.same(f"total: {total}"), where=where(run, None),
+            trace=trace, timeline=lost_update_timeline(seen, loss) if loss else None)
+
+
+def check_lock(obs):
+    for run in obs.runs:
+        verdict = process_lock_verdict(run.events)
+        assert verdict.ok, verdict.failure()
+'''
+
+TOTAL = '''import multiprocessing
+from multiprocessing import Process
+
+
+def add(shared, lck):
+    for _ in range(5):
+        {body}
+
+
+if __name__ == "__main__":
+    {make}
+    lck = {lock}
+    prs = [Process(target=add, args=(shared, lck)) for _ in range(4)]
+    for pr in prs:
+        pr.start()
+    for pr in prs:
+        pr.join()
+    print("total:", {total})
+'''
+
+VALUE = ("shared = multiprocessing.Value('i', 0)", "shared.value")
+ARRAY = ("shared = multiprocessing.Array('i', 3)", "shared[1]")
+LIST = ("manager = multiprocessing.Manager()\n    shared = manager.list([0])", "shared[0]")
+TOTALS = {
+    # name: (what is shared, the body, the lock, racy?)
+    "value_augmented": (VALUE, "shared.value += 1", "None", True),
+    "value_get_lock": (VALUE, "with shared.get_lock():\n            shared.value += 1", "None", False),
+    "array_item": (ARRAY, "shared[1] = shared[1] + 1", "multiprocessing.Lock()", True),
+    "array_item_locked": (ARRAY, "with lck:\n            shared[1] = shared[1] + 1", "multiprocessing.Lock()", False),
+    "manager_list": (LIST, "shared[0] += 1", "None", True),
+    "manager_list_locked": (LIST, "with lck:\n            shared[0] += 1", "multiprocessing.Lock()", False),
+    "semaphore_of_two": (VALUE, "with lck:\n            now = shared.value\n            shared.value = now + 1",
+                         "multiprocessing.Semaphore(2)", True),
+}
+
+
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     root = tmp_path_factory.mktemp("course")
@@ -116,6 +187,9 @@ def course(tmp_path_factory):
     shutil.copy(ROOT / "assignments" / "course.yaml", root / "assignments" / "course.yaml")
     (folder / "assignment.yaml").write_text(YAML, encoding="utf-8")
     (folder / "checks.py").write_text(CHECKS, encoding="utf-8")
+    (root / "assignments" / "counter_total").mkdir()
+    (root / "assignments" / "counter_total" / "assignment.yaml").write_text(TOTAL_YAML, encoding="utf-8")
+    (root / "assignments" / "counter_total" / "checks.py").write_text(TOTAL_CHECKS, encoding="utf-8")
     saved = os.environ.get("GRADER_COURSE")
     os.environ["GRADER_COURSE"] = str(root)
     catalog.exercises.cache_clear()
@@ -179,3 +253,30 @@ def test_the_same_file_and_seed_give_the_same_report_with_processes(course, twin
     assert outs[0] == outs[1]
     statuses = {t["name"].split(":")[0]: t["status"] for t in json.loads(outs[0])["tests"]}
     assert (statuses.get("tally") == "failed") == racy, statuses
+
+
+def _grade_total(root: Path, twin: str):
+    (make, total), body, lock, _ = TOTALS[twin]
+    folder = root / "work" / twin
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "counter_total.py"
+    path.write_text(TOTAL.format(make=make, total=total, body=body, lock=lock), encoding="utf-8")
+    return grade_seeds(load_submission(str(path)), catalog.get("counter_total"), SEEDS)
+
+
+@pytest.mark.parametrize("twin", list(TOTALS))
+def test_value_array_list_and_semaphore_twins_on_every_seed(course, twin):
+    racy = TOTALS[twin][3]
+    for seed, result in zip(SEEDS, _grade_total(course, twin)):
+        checks = {c.id: c for c in result.checks}
+        assert checks["runs"].passed, f"seed {seed}: {checks['runs'].failure.text('en')}"
+        if not racy:
+            failed = {c.id: c.failure.text("en") for c in result.checks if not c.passed}
+            assert not failed, f"seed {seed}: {failed}"
+            continue
+        tally = checks["tally"]
+        assert not tally.passed, f"seed {seed}: the total was right"
+        text = tally.failure.text("en")
+        assert tally.failure.trace and "Process-" in text and "shared" in text, f"seed {seed}: {text}"
+        assert "processes read" in text or "wrote over it" in text, text
+        assert not checks["lock"].passed, f"seed {seed}: lock passed"

@@ -35,6 +35,7 @@ def process_view(events: Sequence[dict]) -> list[dict]:
     """The run's cross-process accesses and locks as one process's events (see the module)."""
     out: list[dict] = []
     names: dict[int, str] = {}
+    made: set = set()
     for e in events:
         k, p = e["k"], proc_of(e)
         if k == "xmem" or k == "xsync":
@@ -55,6 +56,10 @@ def process_view(events: Sequence[dict]) -> list[dict]:
                 ev["lbl"] = e["lbl"]
             out.append(ev)
         elif k == "xsync":
+            if e["x"] not in made:  # what the lock verdict knows of a sync object: its kind and count
+                made.add(e["x"])
+                out.append({**base, "k": "new", "obj": e["x"], "kind": e.get("kind"), "value": e.get("value"),
+                            "ln": None, "tn": names[p]})
             out.append({**base, "k": e["op"], "obj": e["x"], "kind": e.get("kind"), "tn": names[p]})
         elif k in ("acq", "rel", "new") and p != 0 and isinstance(e.get("obj"), int):
             # A threading lock in a child: the child's own copy, whatever the parent made.
