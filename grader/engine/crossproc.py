@@ -202,6 +202,11 @@ def patch_wait(module) -> None:
             return bool(found)
 
         done = wait_until(ready, timeout)
+        if done and (timeout is None or timeout > 0) and state.S.alive > 1:
+            # Ready at once: what made it ready may be another thread's to consume (a Pool's
+            # worker handler wakes on results its result handler reads), and a caller that loops
+            # on it would keep the baton for ever; as the OS would, the others get a turn.
+            state.S.let_others_run()
         if done is None:
             return wait(object_list, timeout)
         return found if done else []

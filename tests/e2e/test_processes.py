@@ -115,7 +115,7 @@ TOTAL_CHECKS = '''
 import re
 
 from grader.model import Failure, Msg
-from grader.verdicts.analysis import describe_lost_update, process_lock_verdict
+from grader.verdicts.analysis import describe_lost_update, process_lock_verdict, shares_between_processes
 from grader.verdicts.analysis.timeline import lost_update_timeline
 from grader.verdicts.common import check_runs  # noqa: F401
 from grader.verdicts.kit import loss_in, where
@@ -138,6 +138,8 @@ def check_tally(obs):
 
 def check_lock(obs):
     for run in obs.runs:
+        if not shares_between_processes(run.events):
+            continue  # what comes back through a Queue or a Pipe needs no lock
         verdict = process_lock_verdict(run.events)
         assert verdict.ok, verdict.failure()
 '''
@@ -176,6 +178,72 @@ TOTALS = {
     "semaphore_of_two": (VALUE, "with lck:\n            now = shared.value\n            shared.value = now + 1",
                          "multiprocessing.Semaphore(2)", True),
 }
+
+
+# Message passing and events: the same total, scheduled in turns across processes.
+PASSING = {
+    "queue_sum": '''import multiprocessing
+
+def add(q):
+    for _ in range(5):
+        q.put(1)
+
+if __name__ == "__main__":
+    q = multiprocessing.Queue()
+    prs = [multiprocessing.Process(target=add, args=(q,)) for _ in range(4)]
+    for pr in prs:
+        pr.start()
+    total = sum(q.get() for _ in range(20))
+    for pr in prs:
+        pr.join()
+    print("total:", total)
+''',
+    "pipe_sum": '''from multiprocessing import Pipe, Process
+
+def add(conn):
+    conn.send(5)
+    conn.close()
+
+if __name__ == "__main__":
+    ends = [Pipe() for _ in range(4)]
+    prs = [Process(target=add, args=(child,)) for _, child in ends]
+    for pr in prs:
+        pr.start()
+    total = sum(parent.recv() for parent, _ in ends)
+    for pr in prs:
+        pr.join()
+    print("total:", total)
+''',
+    "pool_sum": '''import multiprocessing
+
+def five(_):
+    return 5
+
+if __name__ == "__main__":
+    with multiprocessing.Pool(4) as pool:
+        print("total:", sum(pool.map(five, range(4))))
+''',
+}
+EVENT = '''import multiprocessing
+
+def add(shared, go):
+    go.wait()
+    for _ in range(5):
+        {body}
+
+if __name__ == "__main__":
+    shared = multiprocessing.Value("i", 0)
+    go = multiprocessing.Event()
+    prs = [multiprocessing.Process(target=add, args=(shared, go)) for _ in range(4)]
+    for pr in prs:
+        pr.start()
+    go.set()
+    for pr in prs:
+        pr.join()
+    print("total:", shared.value)
+'''
+PASSING["event_then_get_lock"] = EVENT.format(body="with shared.get_lock():\n            shared.value += 1")
+RACY_EVENT = EVENT.format(body="shared.value += 1")
 
 
 @pytest.fixture(scope="module")
@@ -280,3 +348,19 @@ def test_value_array_list_and_semaphore_twins_on_every_seed(course, twin):
         assert tally.failure.trace and "Process-" in text and "shared" in text, f"seed {seed}: {text}"
         assert "processes read" in text or "wrote over it" in text, text
         assert not checks["lock"].passed, f"seed {seed}: lock passed"
+
+
+@pytest.mark.parametrize("name", [*PASSING, "event_racy"])
+def test_queue_pipe_pool_and_event_in_turns_on_every_seed(course, name):
+    folder = course / "work" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "counter_total.py"
+    path.write_text(PASSING.get(name, RACY_EVENT), encoding="utf-8")
+    results = grade_seeds(load_submission(str(path)), catalog.get("counter_total"), SEEDS)
+    for seed, result in zip(SEEDS, results):
+        failed = {c.id: c.failure.text("en") for c in result.checks if not c.passed}
+        if name == "event_racy":
+            assert set(failed) == {"tally", "lock"}, f"seed {seed}: {failed}"
+            assert "Process-" in failed["tally"], failed["tally"]
+        else:
+            assert not failed, f"seed {seed}: {failed}"
