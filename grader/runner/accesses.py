@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Sequence
 
 ACCESS = frozenset({"read", "write"})
+_BUDGETED = ACCESS | {"xmem", "xsync"}  # what processes share counts against the same budget
 
 BUDGET = 250_000
 """Accesses of one run that are analysed. The scheduler's step limit keeps a run's shared accesses
@@ -24,10 +25,10 @@ def within_budget(events: list[dict], budget: int = BUDGET) -> tuple[list[dict],
     """``events`` with the accesses past the first ``budget`` left out, and how many were."""
     seen = 0
     for i, e in enumerate(events):
-        if e.get("k") in ACCESS:
+        if e.get("k") in _BUDGETED:
             seen += 1
             if seen > budget:
-                kept = events[:i] + [x for x in events[i:] if x.get("k") not in ACCESS]
+                kept = events[:i] + [x for x in events[i:] if x.get("k") not in _BUDGETED]
                 return kept, len(events) - len(kept)
     return events, 0
 

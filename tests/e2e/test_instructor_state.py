@@ -7,8 +7,6 @@ names it; the locked twin passes on every seed. Nothing in grader/ knows of this
 """
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,8 +14,8 @@ import pytest
 from grader.exercises import catalog
 from grader.grading import grade_seeds
 from grader.sources.submission import load_submission
+from instructor_course import instructor_course  # noqa: E402  (tests/e2e, put on the path by pytest)
 
-ROOT = Path(__file__).resolve().parents[2]
 SEEDS = list(range(1, 11))
 pytestmark = pytest.mark.timeout(600)
 
@@ -107,25 +105,8 @@ BODIES = {
 
 @pytest.fixture(scope="module")
 def bank(tmp_path_factory):
-    course = tmp_path_factory.mktemp("course")
-    shutil.copytree(ROOT / "data", course / "data")
-    shutil.copy(ROOT / "assignments" / "course.yaml", course / "assignments.yaml.tmp")
-    folder = course / "assignments" / "bank_transfer"
-    folder.mkdir(parents=True)
-    shutil.move(course / "assignments.yaml.tmp", course / "assignments" / "course.yaml")
-    (folder / "assignment.yaml").write_text(YAML, encoding="utf-8")
-    (folder / "checks.py").write_text(CHECKS, encoding="utf-8")
-    saved = os.environ.get("GRADER_COURSE")
-    os.environ["GRADER_COURSE"] = str(course)
-    catalog.exercises.cache_clear()
-    try:
+    with instructor_course(tmp_path_factory.mktemp("course"), {"bank_transfer": (YAML, CHECKS)}) as course:
         yield course
-    finally:
-        if saved is None:
-            os.environ.pop("GRADER_COURSE", None)
-        else:
-            os.environ["GRADER_COURSE"] = saved
-        catalog.exercises.cache_clear()
 
 
 def _grade(course: Path, body: str):

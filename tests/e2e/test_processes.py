@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,8 +19,8 @@ import pytest
 from grader.exercises import catalog
 from grader.grading import grade_seeds
 from grader.sources.submission import load_submission
+from instructor_course import instructor_course  # noqa: E402  (tests/e2e, put on the path by pytest)
 
-ROOT = Path(__file__).resolve().parents[2]
 SEEDS = list(range(1, 11))
 pytestmark = pytest.mark.timeout(900)
 
@@ -248,27 +247,9 @@ RACY_EVENT = EVENT.format(body="shared.value += 1")
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    root = tmp_path_factory.mktemp("course")
-    shutil.copytree(ROOT / "data", root / "data")
-    folder = root / "assignments" / "counter_mgr"
-    folder.mkdir(parents=True)
-    shutil.copy(ROOT / "assignments" / "course.yaml", root / "assignments" / "course.yaml")
-    (folder / "assignment.yaml").write_text(YAML, encoding="utf-8")
-    (folder / "checks.py").write_text(CHECKS, encoding="utf-8")
-    (root / "assignments" / "counter_total").mkdir()
-    (root / "assignments" / "counter_total" / "assignment.yaml").write_text(TOTAL_YAML, encoding="utf-8")
-    (root / "assignments" / "counter_total" / "checks.py").write_text(TOTAL_CHECKS, encoding="utf-8")
-    saved = os.environ.get("GRADER_COURSE")
-    os.environ["GRADER_COURSE"] = str(root)
-    catalog.exercises.cache_clear()
-    try:
+    with instructor_course(tmp_path_factory.mktemp("course"), {"counter_mgr": (YAML, CHECKS),
+                                                               "counter_total": (TOTAL_YAML, TOTAL_CHECKS)}) as root:
         yield root
-    finally:
-        if saved is None:
-            os.environ.pop("GRADER_COURSE", None)
-        else:
-            os.environ["GRADER_COURSE"] = saved
-        catalog.exercises.cache_clear()
 
 
 def _grade(root: Path, twin: str, seeds=SEEDS):

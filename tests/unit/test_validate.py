@@ -19,6 +19,9 @@ GOOD = [
     {"k": "enum", "threads": [{"tn": "MainThread", "repr": "<_MainThread(MainThread, started 1000)>", "ident": 1000}]},
     {"k": "recv", "type": "dict", "val": {"くさ": 3}, "ln": 20},
     {"k": "exit", "code": 0},
+    {"k": "xmem", "x": "mgr:/tmp/x:7f01", "ty": "DictProxy", "op": "read", "how": "get", "key": "くさ", "val": 0,
+     "pn": "Process-3", "lbl": "cnt_dct", "ln": 13},
+    {"k": "xsync", "x": "sem:/mp-abc", "kind": "Lock", "op": "acq", "pn": "Process-3", "value": 1, "ln": 12},
 ]
 BAD = [
     {"k": "read", "obj": "dict", "key": "x", "val": 0, "st": 1, "sb": 0, "op": "[]"},        # an object id that is text
@@ -30,6 +33,9 @@ BAD = [
     {"k": "spawn", "child": 10**9, "cn": "x"},                                                # past any thread number
     {"k": "teleport"},                                                                       # a kind the engine has not
     {"k": "out", "stream": "out", "s": "x" * (2 << 20)},                                      # 2 MiB in one record
+    {"k": "xmem", "x": "m" * 5000, "ty": "DictProxy", "op": "read", "how": "get", "key": 1, "val": 0},  # an identity of 5000
+    {"k": "xmem", "x": 3, "ty": "DictProxy", "op": "read", "how": "get", "key": 1, "val": 0},   # numbered by the parent only
+    {"k": "xsync", "x": "sem:a", "kind": "Lock", "op": "steal"},                              # an op the engine has not
 ]
 
 
