@@ -104,6 +104,11 @@ def _mem(x: str, ty: str, op: str, how: str, key, val, obj=None) -> None:
         board.B.wrote()
 
 
+def _msg(x: str, ty: str, op: str, val=None) -> None:
+    if state.R is not None and _by_program():
+        state.record("xmsg", x=x, ty=ty, op=op, val=value(val), ln=state.line(4), pn=_process_name())
+
+
 def _sync(x: str, kind: str, op: str, start: int | None) -> None:
     if state.R is not None:
         extra = {"value": start} if start is not None else {}
@@ -272,6 +277,49 @@ def patch_synchronize(module) -> None:
     module.SemLock._make_methods = make_methods
     module.SemLock.__enter__ = lambda self: self.acquire()
     module.SemLock.__exit__ = lambda self, *exc: self.release()
+    patch_event(module)
+
+
+def patch_queues(module) -> None:
+    """A ``multiprocessing`` Queue's (JoinableQueue's, SimpleQueue's) put and get recorded (``xmsg``)."""
+    for cls in (module.Queue, module.JoinableQueue, module.SimpleQueue):
+        init = cls.__init__
+
+        def made(self, *args, _init=init, **kwargs):
+            _init(self, *args, **kwargs)
+            self._grader_x = f"q:{os.getpid()}:{id(self)}"  # a fork inherits it; a Queue made in each child differs
+
+        cls.__init__ = made
+        for op in ("put", "get"):
+            if op not in cls.__dict__:
+                continue
+            method = cls.__dict__[op]
+
+            def traced(self, *args, _method=method, _op=op, **kwargs):
+                result = _method(self, *args, **kwargs)
+                x = getattr(self, "_grader_x", None) or f"q:{os.getpid()}:{id(self)}"
+                _msg(x, type(self).__name__, _op, args[0] if _op == "put" and args else result)
+                return result
+
+            setattr(cls, op, traced)
+
+
+def patch_event(module) -> None:
+    """A ``multiprocessing`` Event's set, clear and wait recorded (``xmsg``)."""
+    cls = module.Event
+
+    def x_of(self) -> str:
+        return f"ev:{getattr(self._flag._semlock, 'name', None) or id(self)}"
+
+    for op in ("set", "clear", "wait"):
+        method = cls.__dict__[op]
+
+        def traced(self, *args, _method=method, _op=op, **kwargs):
+            result = _method(self, *args, **kwargs)
+            _msg(x_of(self), "Event", _op, result if _op == "wait" else None)
+            return result
+
+        setattr(cls, op, traced)
 
 
 def patch_managers(module) -> None:

@@ -51,6 +51,9 @@ Kinds and their own fields:
               ListProxy, Value, Array), ``op`` (read/write), ``how`` (the method: ``get``,
               ``__setitem__``, ``value``...), ``key`` (null for the whole), ``val``, ``pn`` (the
               process's name)
+``xmsg``      a ``multiprocessing`` Queue (JoinableQueue, SimpleQueue) or Event the program used: ``x``
+              (as for ``xmem``), ``ty``, ``op`` (put/get; set/clear/wait), ``val`` (what was put or got;
+              what wait returned), ``pn``
 ``xsync``     a ``multiprocessing`` Lock, RLock or Semaphore the program took or gave back:
               ``x`` (as for ``xmem``), ``kind``, ``op`` (acq/rel), ``pn``, ``value`` (its count
               when it was made, where the platform tells)
@@ -76,7 +79,7 @@ from .hashing import blake2b
 
 KINDS = frozenset(
     "proc spawn begin end join joined new acq rel block sleep read write obj call ret out enum "
-    "send recv exc deadlock limit exit data probe xmem xsync".split()
+    "send recv exc deadlock limit exit data probe xmem xsync xmsg".split()
 )
 
 # Exit statuses the child uses for verdicts decided inside the engine.

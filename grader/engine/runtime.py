@@ -629,7 +629,8 @@ class _PatchOnImport:
                "multiprocessing.managers": _patch_managers, "concurrent.futures.thread": _patch_pool,
                "multiprocessing.popen_fork": crossproc.patch_popen_fork,
                "multiprocessing.synchronize": crossproc.patch_synchronize,
-               "multiprocessing.sharedctypes": crossproc.patch_sharedctypes}
+               "multiprocessing.sharedctypes": crossproc.patch_sharedctypes,
+               "multiprocessing.queues": crossproc.patch_queues}
 
     def find_spec(self, name, path, target=None):
         if name not in self.patches:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Sequence
 
 ACCESS = frozenset({"read", "write"})
-_BUDGETED = ACCESS | {"xmem", "xsync"}  # what processes share counts against the same budget
+_BUDGETED = ACCESS | {"xmem", "xsync", "xmsg"}  # what processes share counts against the same budget
 
 BUDGET = 250_000
 """Accesses of one run that are analysed. The scheduler's step limit keeps a run's shared accesses

@@ -119,6 +119,8 @@ KINDS: dict[str, tuple[dict[str, Check], dict[str, Check]]] = {
     "probe": ({"what": _text(40), "detail": _text(200)}, {}),
     "xmem": ({"x": _text(300), "ty": _text(40), "op": _one_of("read", "write"), "how": _text(40), "key": _value,
               "val": _value}, {"pn": _text(), "lbl": _text()}),
+    "xmsg": ({"x": _text(300), "ty": _text(40), "op": _one_of("put", "get", "set", "clear", "wait")},
+             {"val": _value, "pn": _text()}),
     "xsync": ({"x": _text(300), "kind": _text(40), "op": _one_of("acq", "rel")},
               {"pn": _text(), "value": _int(0, 1 << 40)}),
 }

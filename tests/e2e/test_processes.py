@@ -345,3 +345,51 @@ def test_queue_pipe_pool_and_event_in_turns_on_every_seed(course, name):
             assert "Process-" in failed["tally"], failed["tally"]
         else:
             assert not failed, f"seed {seed}: {failed}"
+
+
+def test_each_primitive_is_recorded_with_one_identity_in_every_process(course):
+    from grader.grading import observe
+
+    folder = course / "work" / "recorded"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "counter_total.py"
+    path.write_text('''import multiprocessing
+
+def add(q, ev, v, arr, lst, lck):
+    ev.wait()
+    with lck:
+        v.value += 1
+        arr[0] = arr[0] + 1
+        lst[0] += 1
+    q.put(1)
+
+if __name__ == "__main__":
+    q, ev, lck = multiprocessing.Queue(), multiprocessing.Event(), multiprocessing.RLock()
+    v, arr = multiprocessing.Value("i", 0), multiprocessing.Array("i", 2)
+    with multiprocessing.Manager() as manager:
+        lst = manager.list([0])
+        prs = [multiprocessing.Process(target=add, args=(q, ev, v, arr, lst, lck)) for _ in range(2)]
+        for pr in prs:
+            pr.start()
+        ev.set()
+        got = [q.get() for _ in range(2)]
+        for pr in prs:
+            pr.join()
+        print("total:", v.value * 10)
+''', encoding="utf-8")
+    observations, _, _ = observe(load_submission(str(path)), catalog.get("counter_total"), [1])
+    run = observations[1].runs[0]
+    assert run.output().strip().endswith("total: 20"), run.output()
+    seen: dict[tuple, set] = {}
+    for e in run.events:
+        if e["k"] in ("xmem", "xsync", "xmsg"):
+            seen.setdefault((e["k"], e.get("ty") or e.get("kind"), e["op"]), set()).add((e["x"], e["proc"]))
+    for what in [("xmem", "Value", "read"), ("xmem", "Value", "write"), ("xmem", "Array", "write"),
+                 ("xmem", "ListProxy", "read"), ("xmem", "ListProxy", "write"), ("xsync", "RLock", "acq"),
+                 ("xsync", "RLock", "rel"), ("xmsg", "Queue", "put"), ("xmsg", "Queue", "get"),
+                 ("xmsg", "Event", "set"), ("xmsg", "Event", "wait")]:
+        assert what in seen, (what, sorted(seen))
+    for what in [("xmem", "Value", "write"), ("xsync", "RLock", "acq"), ("xmsg", "Event", "wait")]:
+        identities = {x for x, _ in seen[what]}
+        processes = {p for _, p in seen[what]}
+        assert len(identities) == 1 and len(processes) == 2, (what, seen[what])  # one object, two processes

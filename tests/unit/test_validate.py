@@ -22,6 +22,7 @@ GOOD = [
     {"k": "xmem", "x": "mgr:/tmp/x:7f01", "ty": "DictProxy", "op": "read", "how": "get", "key": "くさ", "val": 0,
      "pn": "Process-3", "lbl": "cnt_dct", "ln": 13},
     {"k": "xsync", "x": "sem:/mp-abc", "kind": "Lock", "op": "acq", "pn": "Process-3", "value": 1, "ln": 12},
+    {"k": "xmsg", "x": "q:12:140", "ty": "Queue", "op": "put", "val": {"くさ": 1}, "pn": "Process-2", "ln": 9},
 ]
 BAD = [
     {"k": "read", "obj": "dict", "key": "x", "val": 0, "st": 1, "sb": 0, "op": "[]"},        # an object id that is text
