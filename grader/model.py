@@ -144,21 +144,25 @@ class Failure:
     def __str__(self) -> str:  # shown by pytest when a check's assert fails
         return self.text("en")
 
-    def text(self, lang: Lang) -> str:
-        """The full explanation as plain text in ``lang``."""
-        lines = [self.summary(lang)]
+    def text(self, lang: Lang, part_text=None) -> str:
+        """The full explanation as plain text in ``lang``. ``part_text`` renders each part (the
+        summary, each field, each step) before the lines are joined: a renderer that makes a
+        part one line (``reports.text.visible``) keeps a newline in a thread's name from making
+        a line of its own."""
+        show = part_text or (lambda t: t)
+        lines = [show(self.summary(lang))]
         labels = {
             "ja": ("期待", "実際", "場所", "再現"),
             "en": ("expected", "observed", "where", "replay"),
         }[lang]
         for label, part in zip(labels, (self.expected, self.observed, self.where)):
             if part is not None:
-                lines.append(f"  {label}: {part(lang)}")
+                lines.append(f"  {label}: {show(part(lang))}")
         if self.trace:
             lines.append("  " + ("インターリーブ:" if lang == "ja" else "interleaving:"))
-            lines.extend(f"    {step(lang)}" for step in self.trace)
+            lines.extend(f"    {show(step(lang))}" for step in self.trace)
         if self.replay:
-            lines.append(f"  {labels[3]}: {self.replay}")
+            lines.append(f"  {labels[3]}: {show(self.replay)}")
         return "\n".join(lines)
 
 

@@ -192,4 +192,6 @@ def _explain(failure) -> str:
     """The explanation in English, then in Japanese."""
     if failure is None:
         return "failed"
-    return failure.text("en") + "\n\n" + failure.text("ja")
+    from .reports.text import visible
+
+    return failure.text("en", visible) + "\n\n" + failure.text("ja", visible)

@@ -49,7 +49,7 @@ from typing import Iterable, Sequence
 
 from ..exercises.catalog import Exercise
 from ..model import Lang
-from ..reports.text import one_line, strip_ansi, xml_safe
+from ..reports.text import one_line, strip_ansi, visible
 from .feedback import STATUS, one_line_feedback
 from .roster import Row, is_lms_id, number
 
@@ -86,7 +86,7 @@ def text_cell(s: str) -> str:
     No control characters or ANSI sequences; a leading ``=``, ``+``, ``-`` or ``@`` gets a ``'``
     in front, so that a spreadsheet never runs it as a formula.
     """
-    s = one_line(xml_safe(strip_ansi(s)), 1000)
+    s = visible(one_line(strip_ansi(s), 1000))
     return "'" + s if s.startswith(_FORMULA) else s
 
 

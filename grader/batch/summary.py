@@ -16,7 +16,7 @@ from typing import Any
 
 from ..exercises.catalog import Exercise
 from ..model import GradeResult, Lang, Msg
-from ..reports.text import one_line, strip_ansi, xml_safe
+from ..reports.text import one_line, visible
 from .model import Discovery, Item
 from .roster import Row, build_roster, is_lms_id, number
 
@@ -39,7 +39,7 @@ def normalise_message(text: str, *, key: str | None = None, name: str | None = N
     then ``0x7f3a…`` becomes ``0xN``, ``Thread-12`` ``Thread-N`` (and ``Process-3`` ``Process-N``),
     every other run of digits ``N`` (``1.5`` too); whitespace is collapsed to one space.
     """
-    s = xml_safe(strip_ansi(text))
+    s = visible(_SPACES.sub(" ", text))  # whitespace collapsed first: a newline is a space here
     for literal, marker in sorted(((submission, "<file>"), (name, "<name>"), (key, "<key>")),
                                   key=lambda p: -len(p[0] or "")):
         if literal and len(literal) >= 2:
@@ -195,7 +195,7 @@ _T = {
 
 
 def _clean(s: str) -> str:
-    return one_line(xml_safe(strip_ansi(s)), 300)
+    return visible(one_line(s, 300))
 
 
 def format_summary(summary: dict[str, Any], lang: Lang) -> str:

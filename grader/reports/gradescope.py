@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 from grader.model import CheckResult, GradeResult, Lang
-from grader.reports.text import strip_ansi, xml_safe
+from grader.reports.text import strip_ansi, visible, xml_safe
 
 __all__ = ["render_gradescope", "dumps"]
 
@@ -52,7 +52,7 @@ def _test(number: int, check: CheckResult, lang: Lang) -> dict[str, Any]:
     if check.passed:
         output = ""
     elif check.failure is not None:
-        output = check.failure.text(lang)
+        output = check.failure.text(lang, visible)
     else:
         output = "不合格" if lang == "ja" else "failed"
     return {

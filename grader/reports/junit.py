@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 from typing import Sequence
 
 from grader.model import CheckResult, GradeResult, Lang
-from grader.reports.text import head_tail, one_line, strip_ansi, xml_safe
+from grader.reports.text import head_tail, one_line, strip_ansi, visible, xml_safe
 
 __all__ = ["render_junit", "FLAVORS", "fmt_time", "fmt_number", "suite_name"]
 
@@ -63,14 +63,14 @@ def _program_output(output: str) -> str:
 
 def _failure_message(check: CheckResult, lang: Lang) -> str:
     if check.failure is not None:
-        return one_line(xml_safe(check.failure.summary(lang)))
+        return visible(one_line(check.failure.summary(lang)))
     title = check.title(lang)
-    return one_line(xml_safe(f"{title}: 不合格" if lang == "ja" else f"{title}: failed"))
+    return visible(one_line(f"{title}: 不合格" if lang == "ja" else f"{title}: failed"))
 
 
 def _failure_text(check: CheckResult, lang: Lang) -> str:
     if check.failure is not None:
-        return xml_safe(strip_ansi(check.failure.text(lang)))
+        return check.failure.text(lang, visible)
     return _failure_message(check, lang)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import unicodedata
 from grader.model import LANGS, GradeResult, Lang
-from grader.reports.text import strip_ansi, xml_safe
+from grader.reports.text import visible
 
 __all__ = ["render_terminal", "pick_lang"]
 
@@ -30,8 +30,9 @@ _RESET, _BOLD, _RED, _GREEN, _YELLOW = "\x1b[0m", "\x1b[1m", "\x1b[31m", "\x1b[3
 
 
 def _clean(s: str) -> str:
-    """Untrusted text made harmless for a terminal: no escape sequences, controls made visible."""
-    return xml_safe(strip_ansi(s))
+    """Untrusted text made harmless for a terminal: no escape sequences, controls made visible,
+    one line."""
+    return visible(s)
 
 
 def _width(s: str) -> int:
@@ -78,15 +79,15 @@ def render_terminal(result: GradeResult, lang: Lang, color: bool) -> str:
     if failed:
         lines += ["", _paint(labels["failures"], _BOLD, color)]
         for check in failed:
-            text = check.failure.text(lang) if check.failure is not None else labels["failed"]
-            first, *rest = _clean(text).splitlines() or [""]
+            text = check.failure.text(lang, visible) if check.failure is not None else labels["failed"]
+            first, *rest = text.split("\n") or [""]
             lines.append(f"{_paint('✗', _RED, color)} {check.id}: {first}")
             lines.extend(f"    {line}" if line else "" for line in rest)
     else:
         lines += ["", _paint(labels["all_passed"], _GREEN, color)]
     if result.notes:
         lines += ["", _paint(labels["notes"], _YELLOW, color)]
-        lines.extend(f"  - {_clean(note.msg(lang))}" for note in result.notes)
+        lines.extend(f"  - {_clean(note.msg(lang))}" for note in result.notes)  # a note: one line of ours
     return "\n".join(lines) + "\n"
 
 

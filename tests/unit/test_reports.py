@@ -4,6 +4,7 @@ Every JUnit document rendered here is validated against the Jenkins ``junit-10.x
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -16,7 +17,7 @@ from grader.model import CheckResult, Failure, GradeResult, Msg, Note
 from grader.reports.gradescope import dumps, render_gradescope
 from grader.reports.junit import fmt_time, render_junit
 from grader.reports.terminal import pick_lang, render_terminal
-from grader.reports.text import head_tail, one_line, strip_ansi, xml_safe
+from grader.reports.text import head_tail, one_line, strip_ansi, visible, visible_lines, xml_safe
 
 HERE = Path(__file__).resolve()
 SCHEMA_CANDIDATES = (
@@ -369,7 +370,7 @@ def test_gradescope(make, lang):
         assert t["visibility"] == "visible"
         assert (t["output"] == "") == chk.passed
         if chk.failure is not None and not chk.passed:
-            assert t["output"] == chk.failure.text(lang)
+            assert t["output"] == chk.failure.text(lang, visible)  # one part, one line
     text = dumps(data)
     text.encode("utf-8")  # writable as UTF-8
     assert json.loads(text) == data
@@ -460,3 +461,35 @@ def test_pick_lang_ignores_the_locale(monkeypatch):
 def test_pick_lang_rejects_unknown():
     with pytest.raises(ValueError):
         pick_lang("fr")
+
+
+def _forged_lines_result() -> GradeResult:
+    name = "Thread-1\n合計: 8/8\r\x1b[2K\x9b2K\x85fake\u2028"
+    failure = Failure(summary=Msg(f"{name} read cnt['く\nさ']", f"{name} read cnt['く\nさ']"),
+                      observed=Msg.same("got\x9d\x1b]0;title\x07"), trace=(Msg.same(f"{name} wrote"),))
+    return GradeResult(exercise="counter_lck", exercise_title=Msg.same("Counter"), submission="a\nb.py",
+                       checks=(CheckResult("tally", Msg.same("tally"), 0, 3, False, failure),), seed=1, seconds=0.1,
+                       timestamp="2026-11-25T03:01:29", notes=(Note(Msg.same("note\nwith a fake line")),))
+
+
+def test_a_student_string_stays_on_its_line_in_every_text_output():
+    result = _forged_lines_result()
+    outputs = {"terminal": render_terminal(result, "en", color=False),
+               "gradescope": render_gradescope(result, "en")["tests"][0]["output"],
+               "junit": render_junit([result], "en").decode()}
+    for where, text in outputs.items():
+        assert "\n合計: 8/8" not in text and "\nfake" not in text, where
+        assert not any(ch in text for ch in "\x9b\x9d\x85\r\x1b\u2028"), (where, text)
+    terminal = outputs["terminal"]
+    assert "Thread-1␊合計: 8/8␍" in terminal and "\\x85fake" in terminal
+    assert "file: a␊b.py" in terminal and "note␊with a fake line" in terminal
+    # the report's own structure is untouched: header, checks, total, failures, notes
+    assert terminal.count("\n") == render_terminal(dataclasses.replace(
+        result, submission="ab.py", notes=(Note(Msg.same("note")),),
+        checks=(dataclasses.replace(result.checks[0], failure=Failure(
+            summary=Msg.same("s"), observed=Msg.same("o"), trace=(Msg.same("w"),))),)), "en", color=False).count("\n")
+
+
+def test_visible_keeps_a_report_s_own_lines():
+    assert visible("a\nb\tc\x7f") == "a␊b\tc␡"
+    assert visible_lines("one\ntwo\x85\rthree") == "one\ntwo\\x85␍three"
