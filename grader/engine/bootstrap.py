@@ -93,15 +93,18 @@ def _run(job: dict, spec: dict, code, seals) -> int:
     script = spec["script"]
     events_fd = os.open(spec["events"], _APPEND, 0o600)
     raw_fd = os.open(spec["raw"], _APPEND, 0o600)
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    os.dup2(raw_fd, 1)
-    os.dup2(raw_fd, 2)
-    for fd in job.get("close_fds", []):
+    for fd in job.get("close_fds", []):  # the engine's own channels (fd 0 is made /dev/null below)
         try:
             os.close(fd)
         except OSError:
             pass
+    # As `python file.py < /dev/null`: input() reads EOF (the grader gives no keyboard input).
+    null = os.open(os.devnull, os.O_RDONLY)
+    if null != 0:
+        os.dup2(null, 0)
+        os.close(null)
+    os.dup2(raw_fd, 1)
+    os.dup2(raw_fd, 2)
     os.chdir(spec["cwd"])
     faulthandler.register(signal.SIGUSR1, file=raw_fd, all_threads=True)
     sealer, spawned_key = seals
@@ -132,6 +135,8 @@ def _run(job: dict, spec: dict, code, seals) -> int:
 
     sys.stdout = Capture(rec, "out", 1)
     sys.stderr = Capture(rec, "err", 2)
+    # A stdin of its own on /dev/null: the engine's may hold what it read ahead of its job.
+    sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115  (the interpreter's stdin: never closed)
     sys.argv = [script]
     rec.emit("proc", ppid=os.getppid(), method="main")
 

@@ -212,14 +212,20 @@ class Capture(io.TextIOBase):
 
     @property
     def errors(self):
-        return "strict"
+        return "strict" if self._stream == "out" else "backslashreplace"
 
     def write(self, s):
         if not isinstance(s, str):
             raise TypeError(f"write() argument must be str, not {type(s).__name__}")
+        n = len(s)
         if s:
+            if not s.isascii():  # what the interpreter's own streams do with what UTF-8 cannot encode
+                if self._stream == "out":
+                    s.encode("utf-8")  # a lone surrogate raises UnicodeEncodeError at the print, as in Python
+                else:
+                    s = s.encode("utf-8", "backslashreplace").decode("utf-8")
             self._rec.output(self._stream, s, self._rec.line(2))
-        return len(s)
+        return n
 
     def flush(self):
         self._rec.flush()

@@ -140,6 +140,11 @@ def why_not_normal(run: RunRecord, obs: Observation) -> Failure:
         at = Msg(f"{line_ref(ln)('ja')}, {label('ja')}", f"{line_ref(ln)('en')}, {label('en')}")
         if not tb:  # raised in the standard library: point at the program's line that led there
             at, observed = _inside_the_library(run, e, observed, label) or (at, observed)
+        if e["type"] == "EOFError" and "reading a line" in e.get("msg", ""):
+            observed = Msg(f"{observed.ja}（input() がキーボードからの入力を待ちましたが、採点ではキーボード入力はありません:"
+                           " python ファイル名.py < /dev/null と同じく、入力はすぐに終わります）",
+                           f"{observed.en} (input() waited for the keyboard, and grading gives no keyboard input:"
+                           " as with python file.py < /dev/null, the input ends at once)")
         return Failure(
             summary=Msg(f"{e['tn']} で例外 {e['type']} が発生しました", f"{e['tn']} raised {e['type']}"),
             expected=Msg("例外なく最後まで実行されること", "the program runs to its end without an exception"),
