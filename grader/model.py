@@ -18,6 +18,9 @@ class Msg:
 
     ja: str
     en: str
+    lines: bool = False
+    """The text is lines of the grader's own making (a line of code, then a caret under it): a
+    renderer keeps its line breaks; any other break in a part is shown, not kept (``Failure.text``)."""
 
     def __call__(self, lang: Lang) -> str:
         """The text in ``lang``."""
@@ -149,18 +152,25 @@ class Failure:
         summary, each field, each step) before the lines are joined: a renderer that makes a
         part one line (``reports.text.visible``) keeps a newline in a thread's name from making
         a line of its own."""
-        show = part_text or (lambda t: t)
-        lines = [show(self.summary(lang))]
+        shown = part_text or (lambda t: t)
+
+        def show(part) -> str:
+            if isinstance(part, Msg):
+                text = part(lang)
+                return "\n".join(shown(line) for line in text.split("\n")) if part.lines else shown(text)
+            return shown(part)
+
+        lines = [show(self.summary)]
         labels = {
             "ja": ("期待", "実際", "場所", "再現"),
             "en": ("expected", "observed", "where", "replay"),
         }[lang]
         for label, part in zip(labels, (self.expected, self.observed, self.where)):
             if part is not None:
-                lines.append(f"  {label}: {show(part(lang))}")
+                lines.append(f"  {label}: {show(part)}")
         if self.trace:
             lines.append("  " + ("インターリーブ:" if lang == "ja" else "interleaving:"))
-            lines.extend(f"    {show(step(lang))}" for step in self.trace)
+            lines.extend(f"    {show(step)}" for step in self.trace)
         if self.replay:
             lines.append(f"  {labels[3]}: {show(self.replay)}")
         return "\n".join(lines)

@@ -18,7 +18,7 @@ from .model import Item, Student, Unmatched
 
 
 def _msg(d) -> Msg | None:
-    return None if d is None else Msg(d["ja"], d["en"])
+    return None if d is None else Msg(d["ja"], d["en"], bool(d.get("lines", False)))
 
 
 def _timeline(d) -> Timeline | None:

@@ -22,28 +22,85 @@ class _Parser(argparse.ArgumentParser):
                                    f"usage error: {message} (see grade --help)"))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="grade", description=(
-        "Grade a Python concurrency exercise deterministically: every race found, every time, "
-        "explained in Japanese or English."))
-    p.add_argument("file", nargs="?", help="the submission (.py or .ipynb)")
-    p.add_argument("--exercise", "-e", metavar="ID", help="exercise id (default: inferred from the file name)")
-    p.add_argument("--seed", type=int, default=1, help="base seed: the same seed gives the same report (default 1)")
-    p.add_argument("--lang", choices=("ja", "en"),
-                   help="report language (default: the course's language, Japanese for this course)")
-    p.add_argument("--junit", metavar="PATH", help="write a JUnit XML report")
+_EPILOG = {
+    "ja": """サブコマンド:
+  grade serve      採点サービスを起動する（学生は grade --server URL で使う）
+  grade batch      クラス全員の提出をまとめて採点する（フォルダまたは Moodle の zip）
+  grade merge      grade batch --shard で分けた結果を1つにまとめる
+  （それぞれ grade serve --help のように詳しい使い方を表示できます）
+
+終了ステータス:
+  0  すべてのチェックに合格
+  1  不合格のチェックがある（採点はできた。例のファイルでは 1 が正常です）
+  2  採点できなかった（使い方の誤り、ファイルが読めない、不明な課題など。理由を1行で表示）
+
+例:
+  grade counter_lck.py                 ファイル名から課題を判定して採点
+  grade mine.py --exercise counter_lck  課題を指定して採点
+  grade counter_lck.py --seed 7 --lang en""",
+    "en": """subcommands:
+  grade serve      run the grading service (students use grade --server URL)
+  grade batch      grade a whole class at once (a folder or a Moodle zip)
+  grade merge      merge the outputs of grade batch --shard into one
+  (each has its own help: grade serve --help)
+
+exit status:
+  0  every check passed
+  1  some check failed (grading worked: the example file exits 1 on purpose)
+  2  could not grade (bad usage, unreadable file, unknown exercise...; one line says why)
+
+examples:
+  grade counter_lck.py                  the exercise is told by the file name
+  grade mine.py --exercise counter_lck  name the exercise
+  grade counter_lck.py --seed 7 --lang en""",
+}
+
+
+def build_parser(lang: str = "en") -> argparse.ArgumentParser:
+    """The command line of ``grade FILE``, its help in ``lang`` (the course's language by default)."""
+    from .. import __version__
+
+    ja = lang == "ja"
+
+    def t(j: str, e: str) -> str:
+        return j if ja else e
+
+    p = _Parser(prog="grade", formatter_class=argparse.RawDescriptionHelpFormatter, add_help=False,
+                epilog=_EPILOG["ja" if ja else "en"], description=t(
+                    "並行処理の課題を決定的に採点します: 競合は毎回必ず見つかり、日本語または英語で説明されます。",
+                    "Grade a Python concurrency exercise deterministically: every race found, every time, "
+                    "explained in Japanese or English."))
+    p.add_argument("-h", "--help", action="help", help=t("この説明を表示して終了", "show this help and exit"))
+    p.add_argument("--version", action="version", version=f"grade {__version__}",
+                   help=t("バージョンを表示して終了", "show the version and exit"))
+    p.add_argument("file", nargs="?", help=t("採点する提出ファイル（.py または .ipynb）", "the submission (.py or .ipynb)"))
+    p.add_argument("--exercise", "-e", metavar="ID",
+                   help=t("課題ID（省略時: ファイル名から判定）", "exercise id (default: inferred from the file name)"))
+    p.add_argument("--seed", type=int, default=1, help=t(
+        "基準のシード: 同じシードなら同じレポート（既定 1）", "base seed: the same seed gives the same report (default 1)"))
+    p.add_argument("--lang", choices=("ja", "en"), help=t(
+        "レポートの言語（既定: コースの言語、この授業では日本語）",
+        "report language (default: the course's language, Japanese for this course)"))
+    p.add_argument("--junit", metavar="PATH", help=t("JUnit XML レポートを書き出す", "write a JUnit XML report"))
     p.add_argument("--junit-flavor", choices=("jenkins", "codegrade"), default="jenkins",
-                   help="codegrade: no properties, no suite output")
-    p.add_argument("--json", metavar="PATH", help="write results JSON (Gradescope results.json shape)")
-    p.add_argument("--html", metavar="PATH", help="write a self-contained HTML report (the failing interleaving drawn)")
-    p.add_argument("--jobs", "-j", type=int, default=None, help="runs in parallel (default: one per CPU)")
-    p.add_argument("--list", action="store_true", help="list the exercises and their checks")
-    p.add_argument("--doctor", action="store_true", help="show which protections are active on this machine")
-    p.add_argument("--no-color", action="store_true", help="no colours in the terminal report")
-    p.add_argument("--server", metavar="URL",
-                   help="grade on a grading service (grade serve) instead of this machine; default: $GRADER_SERVER")
-    p.add_argument("--course-key", metavar="KEY",
-                   help="the course key a grading service asks for (default: $GRADER_COURSE_KEY)")
+                   help=t("codegrade: properties とスイート出力なし", "codegrade: no properties, no suite output"))
+    p.add_argument("--json", metavar="PATH", help=t(
+        "結果の JSON を書き出す（Gradescope の results.json 形式）", "write results JSON (Gradescope results.json shape)"))
+    p.add_argument("--html", metavar="PATH", help=t(
+        "1ファイルの HTML レポートを書き出す（失敗したインターリーブを図示）",
+        "write a self-contained HTML report (the failing interleaving drawn)"))
+    p.add_argument("--jobs", "-j", type=int, default=None, help=t(
+        "並列に実行する数（既定: CPU の数）", "runs in parallel (default: one per CPU)"))
+    p.add_argument("--list", action="store_true", help=t("課題とチェックの一覧", "list the exercises and their checks"))
+    p.add_argument("--doctor", action="store_true", help=t(
+        "このマシンで有効な保護を表示", "show which protections are active on this machine"))
+    p.add_argument("--no-color", action="store_true", help=t("端末レポートに色を付けない", "no colours in the terminal report"))
+    p.add_argument("--server", metavar="URL", help=t(
+        "このマシンではなく採点サービス（grade serve）で採点する。既定: $GRADER_SERVER",
+        "grade on a grading service (grade serve) instead of this machine; default: $GRADER_SERVER"))
+    p.add_argument("--course-key", metavar="KEY", help=t(
+        "採点サービスが求めるコースキー（既定: $GRADER_COURSE_KEY）",
+        "the course key a grading service asks for (default: $GRADER_COURSE_KEY)"))
     return p
 
 
@@ -185,7 +242,7 @@ def run(argv: list[str]) -> int:
         return _merge(argv[1:])
     if argv[:1] == ["serve"]:
         return _serve(argv[1:])
-    args = build_parser().parse_args(argv)
+    args = build_parser(_early_lang(argv)).parse_args(argv)
     server = args.server or os.environ.get("GRADER_SERVER") or None
     if args.file and server and not (args.list or args.doctor):
         # Standard library only from here on: this is the path a student's Windows laptop takes.

@@ -103,6 +103,23 @@ def submission_from_bytes(data: bytes, path: str, name: str, filename: str | Non
     return Submission(path, fix_coding_line(source), filename or name, encoding, tuple(notes))
 
 
+def _did_you_mean(path: str) -> str | None:
+    """A file that exists and is probably the one meant: the name with ``.py`` or ``.ipynb``
+    added, else the closest name of a submission in the same folder."""
+    for ext in (".py", ".ipynb"):
+        if os.path.isfile(path + ext):
+            return path + ext
+    folder, name = os.path.split(path)
+    try:
+        names = [n for n in os.listdir(folder or ".") if n.endswith((".py", ".ipynb"))]
+    except OSError:
+        return None
+    import difflib
+
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.75)
+    return os.path.join(folder, close[0]) if close else None
+
+
 def _read_bytes(path: str, base: str, limit: int) -> bytes:
     """The file's bytes, refusing a missing path, a directory, an empty or oversized file."""
     if os.path.isdir(path):
@@ -114,8 +131,10 @@ def _read_bytes(path: str, base: str, limit: int) -> bytes:
         with open(path, "rb") as f:
             data = f.read(limit + 1)  # one byte more tells "too big" without reading it all
     except FileNotFoundError:
+        close = _did_you_mean(path)
         raise GraderInputError(Msg(
-            ja=f"{path} が見つかりません。", en=f"{path} does not exist.",
+            ja=f"{path} が見つかりません。" + (f"もしかして {close} ですか？" if close else ""),
+            en=f"{path} does not exist." + (f" Did you mean {close}?" if close else ""),
         )) from None
     except OSError as exc:
         raise GraderInputError(Msg(
@@ -352,7 +371,7 @@ def syntax_problem(
         ja.append(f"{place.ja}の{col + 1}文字目に{_INVISIBLE.get(ch, '特殊な空白')}（{code}）があります。{fix_ja}")
         en.append(f"{place.en}, column {col + 1} holds {code} ({unicodedata.name(ch, code).lower()}), "
                   f"which Python does not accept: {fix_en}")
-    return Msg(ja="\n".join(ja), en="\n".join(en))
+    return Msg(ja="\n".join(ja), en="\n".join(en), lines=True)
 
 
 def _odd_space_column(line: str, err: SyntaxError) -> int | None:

@@ -442,3 +442,28 @@ def test_list_shows_the_four_exercises(lang, tmp_path):
     assert listed == set(IDS)
     assert "runs" in proc.stdout and "spawn_safe" in proc.stdout
     assert_language(proc.stdout, lang)
+
+
+def test_a_name_without_its_suffix_or_misspelt_is_pointed_at_the_file(tmp_path):
+    (tmp_path / "counter_lck.py").write_text(reference("counter_lck"), encoding="utf-8")
+    for given in ("counter_lck", "countr_lck.py"):
+        proc = grade(given, "--lang", "en", cwd=tmp_path)
+        assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+        assert "Did you mean counter_lck.py?" in proc.stderr, proc.stderr
+    proc = grade("counter_lck", cwd=tmp_path)
+    assert "もしかして counter_lck.py ですか？" in proc.stderr, proc.stderr
+
+
+def test_version_and_help_in_the_course_language(tmp_path):
+    from grader import __version__
+
+    proc = grade("--version", cwd=tmp_path)
+    assert proc.returncode == 0 and proc.stdout.strip() == f"grade {__version__}", proc
+    ja, en = grade("--help", cwd=tmp_path), grade("--help", "--lang", "en", cwd=tmp_path)
+    assert ja.returncode == 0 and en.returncode == 0
+    assert_language(ja.stdout.split("options:")[1], "ja")
+    for sub in ("grade serve", "grade batch", "grade merge"):
+        assert sub in ja.stdout and sub in en.stdout
+    assert "終了ステータス" in ja.stdout and "exit status" in en.stdout
+    for status in ("0  every check passed", "1  some check failed", "2  could not grade"):
+        assert status in en.stdout, en.stdout
