@@ -46,6 +46,8 @@ class Budget:
     bytes_left: int = MAX_BYTES
     members_left: int = MAX_MEMBERS
     within: "Budget | None" = None
+    student_bytes: int = STUDENT_BYTES
+    """What each student's own zips may hold, uncompressed (``grade batch --student-extract-mb``)."""
 
     def room(self) -> tuple[int, int]:
         """(bytes, members) left here and in every budget this one is within."""
@@ -66,7 +68,7 @@ class Budget:
 
     def for_student(self) -> "Budget":
         """A budget of one student's own, within this one."""
-        return Budget(STUDENT_BYTES, STUDENT_MEMBERS, within=self)
+        return Budget(self.student_bytes, STUDENT_MEMBERS, within=self)
 
 
 @dataclass(frozen=True)
@@ -126,8 +128,10 @@ def _mtime(info: zipfile.ZipInfo) -> float | None:
 
 def _too_big(src: Path, what_ja: str, what_en: str) -> GraderInputError:
     return GraderInputError(Msg(
-        f"{src.name} は大きすぎて展開できません（{what_ja}）",
-        f"{src.name} is too large to extract ({what_en})",
+        f"{src.name} は大きすぎて展開できません（{what_ja}）。内容を確かめたうえで、上限は grade batch"
+        " --max-extract-mb（全体）と --student-extract-mb（学生ごと）で変えられます",
+        f"{src.name} is too large to extract ({what_en}); once its content is checked, grade batch"
+        " --max-extract-mb (in all) and --student-extract-mb (per student) raise the limits",
     ))
 
 

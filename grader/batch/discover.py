@@ -8,9 +8,10 @@ with a reason the TA can act on.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from ..model import GraderInputError, Msg
@@ -25,13 +26,16 @@ _ARCHIVES = (".rar", ".7z", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".lzh")
 _MAX_UNWRAP = 4
 
 
-def discover(path: Path, exercises: Mapping[str, str], workdir: Path) -> Discovery:
+def discover(path: Path, exercises: Mapping[str, str], workdir: Path, exclude: Iterable[Path] = (),
+             budget: archive.Budget | None = None) -> Discovery:
     """Everything in ``path`` (a folder or a ``.zip``) to grade for ``exercises`` (id → expected file name).
 
     Zips (the export, and students' own zips one level deep) are extracted under ``workdir``, a
     scratch directory the caller owns; ``workdir/discover`` is emptied first. Students come out
     sorted by key, items by (key, exercise), unmatched files by (key, path). Raises
     ``GraderInputError`` when ``path`` is neither a folder nor a readable, reasonably sized zip.
+    ``exclude``: folders left out wherever they are found (the batch's own output inside the input).
+    ``budget``: what zips may hold when extracted (default: ``archive.Budget()``; a TA may raise it).
     """
     path = Path(path)
     if not path.exists():
@@ -40,12 +44,25 @@ def discover(path: Path, exercises: Mapping[str, str], workdir: Path) -> Discove
         raise GraderInputError(Msg(f"{path} はフォルダでも .zip でもありません",
                                    f"{path} is neither a folder nor a .zip"))
     scratch = archive.reset(Path(workdir) / "discover")
-    budget = archive.Budget()
+    budget = budget or archive.Budget()
+    token = layouts.EXCLUDED.set(frozenset(os.path.realpath(p) for p in exclude))
+    try:
+        return _discover(path, exercises, scratch, budget)
+    finally:
+        layouts.EXCLUDED.reset(token)
+
+
+def _discover(path: Path, exercises: Mapping[str, str], scratch: Path, budget) -> Discovery:
     root, skipped = _open_input(path, scratch, budget)
     layout = layouts.PARSERS[layouts.detect(root)](root)
     finder = _Finder(exercises, scratch, budget)
     for member in skipped:
         finder.unmatched.append(Unmatched(member.name, member.reason, layout.owner(member.name)))
+    for top, first, other in layout.conflicts:
+        finder.unmatched.append(Unmatched(top, Msg(
+            f"ID {first.key} が2つの名前で現れます（{first.name} と {other}）。1人の学生として採点しました: エクスポートを確認してください",
+            f"id {first.key} appears with two names ({first.name} and {other}); graded as one student: check the export"),
+            first))
     for file in layout.loose:
         finder.loose(file)
     for group in layout.groups.values():

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import hashlib
+import contextvars
 import os
 import re
 import unicodedata
@@ -63,10 +64,15 @@ class Layout:
     loose: list[File] = field(default_factory=list)
     owners: dict[str, str] = field(default_factory=dict)
     """Top-level entry name → student key, to tie a skipped zip member to its student."""
+    conflicts: list[tuple[str, Student, str]] = field(default_factory=list)
+    """``(top-level entry, the student first seen with its key, the other name)``: one id, two names."""
 
     def add(self, student: Student, relpath: str, top: str) -> Group:
-        """The group of ``student`` (created on first sight; the first name seen is kept)."""
+        """The group of ``student`` (created on first sight; the first name seen is kept, another
+        name with the same key is noted in ``conflicts``)."""
         group = self.groups.setdefault(student.key, Group(student, relpath))
+        if group.student.name != student.name and not any(c[0] == top for c in self.conflicts):
+            self.conflicts.append((top, group.student, student.name))
         self.owners[top] = student.key
         return group
 
@@ -90,13 +96,19 @@ def is_junk(name: str) -> bool:
             or name.casefold().endswith(_JUNK_SUFFIXES))
 
 
+EXCLUDED: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar("excluded", default=frozenset())
+"""Real paths never listed (the batch's own output folder, when a TA put it inside the input)."""
+
+
 def listdir(folder: Path) -> list[Path]:
-    """Entries of ``folder`` that are not junk, sorted by name."""
+    """Entries of ``folder`` that are not junk (nor ``EXCLUDED``), sorted by name."""
     try:
         names = sorted(os.listdir(folder))
     except OSError:
         return []
-    return [folder / n for n in names if not is_junk(text(n))]
+    excluded = EXCLUDED.get()
+    return [folder / n for n in names if not is_junk(text(n))
+            and not (excluded and os.path.realpath(folder / n) in excluded)]
 
 
 def walk(folder: Path, relpath: str, in_zip: bool = False) -> list[File]:

@@ -146,17 +146,19 @@ def _duration(seconds: float) -> str:
 
 def grade_batch(source: Path, out: Path, *, seed: int = 1, jobs: int = 1, lang: str | None = None,
                 force: bool = False, shard: tuple[int, int] | None = None, executor: str = "local",
-                scheduler: str | None = None, only: list[str] | None = None,
+                scheduler: str | None = None, only: list[str] | None = None, budget=None,
                 echo: Callable[[str], None] = lambda s: print(s, file=sys.stderr)) -> BatchOutcome:
     """Grade every submission under ``source`` into ``out``; feedback in ``lang`` (default: the
-    course's language, as ``grade`` itself)."""
+    course's language, as ``grade`` itself). ``budget``: what zips may hold (``archive.Budget``;
+    default: its limits). An ``out`` inside ``source`` is left out of it."""
     t0 = time.perf_counter()
     lang = pick_lang(lang)
     exercises = [ex for ex in catalog.exercises().values() if not only or ex.id in only]
     if not exercises:
         raise GraderInputError(Msg("採点する課題がありません", "no exercise to grade"))
     out.mkdir(parents=True, exist_ok=True)
-    discovery = _shard(discover(source, {ex.id: ex.file for ex in exercises}, out / ".work"), shard)
+    discovery = _shard(discover(source, {ex.id: ex.file for ex in exercises}, out / ".work", exclude=[out], budget=budget),
+                       shard)
     present = {item.exercise for item in discovery.items}
     if not only and present:  # an LMS export is one assignment: leave out exercises nobody handed in
         exercises = [ex for ex in exercises if ex.id in present]
@@ -208,7 +210,8 @@ def _save_state(out: Path, discovery: Discovery, graded, seed: int, shard, exerc
         "unmatched": [store.unmatched_to_dict(u) for u in discovery.unmatched],
         "graded": [{"item": store.item_to_dict(i), "result": store.result_to_dict(r)} for i, r in graded],
     }
-    (out / STATE).write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+    # ASCII JSON: a name of bytes that are not UTF-8 (CP932 from unzip) is kept as \\udc8e and comes back.
+    (out / STATE).write_text(json.dumps(state), encoding="utf-8")
 
 
 def merge(parts: list[Path], out: Path, lang: str | None = None) -> BatchOutcome:

@@ -90,7 +90,7 @@ class Cache:
             return None
 
     def put(self, key: str, result: GradeResult) -> None:
-        write_atomic(self._path(key), json.dumps(result_to_dict(result), ensure_ascii=False))
+        write_atomic(self._path(key), json.dumps(result_to_dict(result)))
 
 
 def student_to_dict(s: Student) -> dict:

@@ -183,6 +183,10 @@ def _batch(argv: list[str]) -> int:
     p.add_argument("--shard", metavar="K/N", help="grade only the K-th of N deterministic parts of the class")
     p.add_argument("--executor", choices=("local", "dask"), default="local")
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address for --executor dask")
+    p.add_argument("--max-extract-mb", type=int, default=None, metavar="MB",
+                   help="what all zips together may hold, uncompressed (default 4096)")
+    p.add_argument("--student-extract-mb", type=int, default=None, metavar="MB",
+                   help="what one student's own zips may hold, uncompressed (default 100)")
     args = p.parse_args(argv)
     lang = pick_lang(args.lang)
     if args.exercise:
@@ -194,11 +198,23 @@ def _batch(argv: list[str]) -> int:
         raise GraderInputError(Msg(f"{args.source} がありません", f"{args.source} does not exist"))
     outcome = grade_batch(source, Path(args.out), seed=args.seed, jobs=args.jobs, lang=lang, force=args.force,
                           shard=parse_shard(args.shard), executor=args.executor, scheduler=args.scheduler,
-                          only=args.exercise)
+                          only=args.exercise, budget=_extract_budget(args.max_extract_mb, args.student_extract_mb))
     sys.stdout.write(outcome.summary)
     done = f"{outcome.fresh} graded, {outcome.cached} from cache, {outcome.seconds:.1f} s; results in {args.out}"
     sys.stderr.write(("interrupted: " if outcome.interrupted else "") + done + "\n")
     return 130 if outcome.interrupted else EXIT_PASS
+
+
+def _extract_budget(total_mb: int | None, student_mb: int | None):
+    """The TA's limits on what zips may hold, or None for the defaults."""
+    if total_mb is None and student_mb is None:
+        return None
+    from ..batch import archive
+
+    if any(v is not None and v <= 0 for v in (total_mb, student_mb)):
+        raise GraderInputError(Msg("展開の上限は 1 MB 以上にしてください", "an extraction limit must be at least 1 MB"))
+    return archive.Budget(bytes_left=(total_mb or archive.MAX_BYTES >> 20) << 20,
+                          student_bytes=(student_mb or archive.STUDENT_BYTES >> 20) << 20)
 
 
 def _merge(argv: list[str]) -> int:

@@ -252,3 +252,43 @@ def test_a_class_with_red_team_students_gets_every_output_and_a_list_to_review(t
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert "integrity" in json.dumps(summary)
     validate_junit(out / "junit.xml")
+
+
+def test_cp932_names_its_own_output_inside_and_one_id_with_two_names(tmp_path):
+    """What Linux unzip makes of a Japanese Windows zip (names in CP932 bytes), an --out inside the
+    input, and an export where one participant id comes with two names."""
+    klass = tmp_path / "class"
+    klass.mkdir()
+    for name, file in (("山田太郎_12345_assignsubmission_file_", "counter_lck.py"),
+                       ("佐藤花子_23456_assignsubmission_file_", "counter_lck.py"),
+                       ("佐藤花美_23456_assignsubmission_file_", "counter_lck.py")):
+        folder = os.path.join(os.fsencode(klass), name.encode("cp932"))
+        os.makedirs(folder)
+        with open(os.path.join(folder, file.encode()), "w", encoding="utf-8") as f:
+            f.write(CORRECT)
+    out = klass / "out"
+    for _ in range(2):  # the second time, the output folder lies inside the input
+        proc = grade("batch", klass, "--out", out, "--lang", "en")
+        assert proc.returncode == 0, proc.stderr
+        assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    rows = read_csv(out / "grades.csv")
+    names = {r[0]: r[1] for r in rows[1:]}
+    assert names == {"12345": "山田太郎", "23456": "佐藤花子"}, rows  # the output folder is no student
+    summary = (out / "summary.txt").read_text(encoding="utf-8")
+    assert "id 23456 appears with two names (佐藤花子 and 佐藤花美)" in summary, summary
+    merged = grade("merge", out, "--out", tmp_path / "merged", "--lang", "en")
+    assert merged.returncode == 0, merged.stderr
+    assert read_csv(tmp_path / "merged" / "grades.csv") == rows
+
+
+def test_a_ta_raises_the_extraction_limits(tmp_path):
+    export = tmp_path / "export.zip"
+    with zipfile.ZipFile(export, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("山田太郎_12345_assignsubmission_file_/counter_lck.py", CORRECT)
+        z.writestr("山田太郎_12345_assignsubmission_file_/data.bin", b"0" * (3 << 20))
+    refused = grade("batch", export, "--out", tmp_path / "a", "--max-extract-mb", "2", "--lang", "en")
+    assert refused.returncode == 2 and "--max-extract-mb" in refused.stderr, refused.stderr
+    assert refused.stderr.count("\n") == 1
+    graded = grade("batch", export, "--out", tmp_path / "b", "--max-extract-mb", "8", "--lang", "en")
+    assert graded.returncode == 0, graded.stderr
+    assert read_csv(tmp_path / "b" / "grades.csv")[1][:2] == ["12345", "山田太郎"]
