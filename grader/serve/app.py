@@ -25,6 +25,7 @@ import importlib
 import logging
 import math
 import os
+from pathlib import Path
 import re
 import socket
 import sys
@@ -106,6 +107,10 @@ _M: dict[str, Msg] = {
     "cannot_title": Msg("採点できません", "Cannot grade"),
     "shutting_down": Msg("採点サーバーが止まるところです。しばらくしてからもう一度送ってください。",
                          "the grading server is shutting down: send again in a while."),
+    "worker_died": Msg("採点中の処理が2回続けて止まりました（サーバーのメモリ不足など）。しばらくしてからもう一度送ってください。",
+                       "the grading stopped twice in a row on the server (out of memory?): send again in a while."),
+    "bad_name": Msg("ファイル名が使えません（{why}）。", "unusable file name ({why})."),
+    "oops": Msg("採点サーバーの内部エラーです（{why}）。", "the grading server failed ({why})."),
 }
 
 
@@ -161,8 +166,17 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _last_component(name: str) -> str:
-    """The file's own name, whatever the sender's separator (a browser may send a Windows path)."""
-    return re.split(r"[\\/]", name.strip())[-1].strip()
+    """The file's own name, whatever the sender's separator (a browser may send a Windows path);
+    ``Refusal`` for a name no file can have (``.``, ``..``, empty, over 255 bytes)."""
+    last = re.split(r"[\\/]", name.strip())[-1].strip()
+    why = None
+    if last in ("", ".", ".."):
+        why = Msg(f"「{last}」はファイルの名前ではありません", f"'{last}' names no file")
+    elif len(last.encode("utf-8", "surrogatepass")) > 255:
+        why = Msg("255 バイトを超えています", "over 255 bytes")
+    if why is not None:
+        raise Refusal(400, "bad_name", Msg(_M["bad_name"].ja.format(why=why.ja), _M["bad_name"].en.format(why=why.en)))
+    return last
 
 
 @dataclass(frozen=True)
@@ -251,7 +265,7 @@ def create_app(config: ServeConfig) -> Starlette:
 
     course_lang: Lang = pick_lang(None)
     exercises = catalog.exercises()
-    pool = GradingPool(config.workers, config.queue_size)
+    pool = GradingPool(config.workers, config.queue_size, scratch=_scratch_root())
     limiter = RateLimiter(config.rate, config.burst)
     state: dict[str, Any] = {"store": None}
 
@@ -364,6 +378,8 @@ def create_app(config: ServeConfig) -> Starlette:
         def finish(outcome: dict) -> Stored | Refusal:
             if outcome.get("code") == "shutting_down":
                 return Refusal(503, "shutting_down", _M["shutting_down"], {"Retry-After": "10"})
+            if outcome.get("code") == "worker_died":
+                return Refusal(503, "worker_died", _M["worker_died"], {"Retry-After": "30"})
             if "error" in outcome:
                 return Refusal(500, "internal", _fmt("internal", why=outcome["error"]))
             result = outcome["result"]
@@ -503,8 +519,14 @@ def create_app(config: ServeConfig) -> Starlette:
         Route("/report/{id}/junit.xml", report_junit, methods=["GET"]),
         Route("/healthz", health, methods=["GET"]),
     ]
+    async def failed(request: Request, exc: Exception) -> Response:
+        # Never a bare 500 with a traceback: one log line, and JSON or the message page.
+        log.warning("error answering %s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
+        why = type(exc).__name__
+        return refused(request, Refusal(500, "internal", _fmt("oops", why=why)), lang_of(request.query_params.get("lang")))
+
     app = Starlette(routes=routes, lifespan=lifespan,
-                    exception_handlers={404: not_found, Refusal: refusal_handler})
+                    exception_handlers={404: not_found, Refusal: refusal_handler, Exception: failed})
     app.state.pool = pool
     app.state.config = config
     return app
@@ -520,6 +542,24 @@ _PAGE_HEADERS = {
                                "frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
 }
+
+
+def _scratch_root() -> Path:
+    """This server's folder for its workers' scratch trees; those of servers that died
+    (``kill -9``: nothing cleaned up) are removed first."""
+    import shutil
+    import tempfile
+
+    from .workers import _alive
+
+    base = Path(tempfile.gettempdir())
+    for old in base.glob("grader-serve-*"):
+        pid = old.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    root = base / f"grader-serve-{os.getpid()}"
+    root.mkdir(mode=0o700, exist_ok=True)
+    return root
 
 
 def _client(request: Request) -> str:

@@ -76,16 +76,77 @@ def result_key(content: bytes, exercise: str, seed: int, name: str, path: str, e
 
 # ----------------------------------------------------------------------- the worker process
 
+SCRATCH_ENV = "GRADER_SERVE_SCRATCH"
+"""Where the service's workers make their scratch trees: ``<it>/w<worker pid>/grader-*``."""
+
+
 def _init_worker() -> None:
     """In each worker: the grader imported and the course read once, Ctrl-C left to the server
-    (it shuts the pool down in order), the engine's spare child started."""
+    (it shuts the pool down in order), its scratch trees in a folder of its own, a watch on the
+    server, the engine's spare child started."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    root = os.environ.get(SCRATCH_ENV)
+    if root:
+        import tempfile
+
+        mine = Path(root) / f"w{os.getpid()}"
+        mine.mkdir(parents=True, exist_ok=True)
+        tempfile.tempdir = str(mine)  # every workspace of this worker lies in it (removed with it)
+        _watch_server(os.getppid(), mine)
     from .. import grading  # noqa: F401  (imported once, not per submission)
     from ..batch import store  # noqa: F401
     from ..exercises import catalog
     from ..runner import spare
     catalog.exercises()
     spare.install()
+
+
+def _watch_server(server: int, scratch: Path) -> None:
+    """Die with the server: a worker whose server was killed (``kill -9``: no shutdown to wait
+    for) stops its engine children, removes its scratch tree (students' files) and exits."""
+    import threading
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != server:
+                from ..runner import spare
+                try:
+                    spare.discard()
+                finally:
+                    remove_tree(scratch)
+                    os._exit(0)
+
+    threading.Thread(target=watch, name="grader-watch-server", daemon=True).start()
+
+
+def remove_tree(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def remove_dead_scratch(root: Path) -> None:
+    """Remove the scratch trees of workers that are no longer alive (killed mid-grading)."""
+    try:
+        entries = list(root.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        pid = int(entry.name[1:]) if entry.name[:1] == "w" and entry.name[1:].isdigit() else None
+        if pid is None or _alive(pid):
+            continue
+        remove_tree(entry)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _warm(_: int) -> int:
@@ -145,7 +206,9 @@ class GradingPool:
     Used from the event loop: ``grade`` awaits the result without blocking the loop.
     """
 
-    def __init__(self, workers: int, queue: int):
+    def __init__(self, workers: int, queue: int, scratch: Path | None = None):
+        self.scratch = scratch
+        """The folder the workers make their scratch trees in (``SCRATCH_ENV``), or None."""
         self.workers = max(1, int(workers))
         self.queue = max(0, int(queue))
         self.running = 0
@@ -160,6 +223,8 @@ class GradingPool:
 
     def _new_executor(self) -> ProcessPoolExecutor:
         # spawn: the server holds threads (the event loop's helpers, SQLite): forking them is unsafe.
+        if self.scratch is not None:
+            os.environ[SCRATCH_ENV] = str(self.scratch)  # what spawned workers inherit
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_init_worker)
 
@@ -228,22 +293,29 @@ class GradingPool:
 
     async def _run(self, job: dict) -> dict:
         loop = asyncio.get_running_loop()
-        executor = self._executor
-        if executor is None:
-            return {"error": "the grading service is shutting down", "code": "shutting_down", "seconds": 0.0}
-        try:
-            return await loop.run_in_executor(executor, grade_job, job)
-        except BrokenProcessPool:
-            # A worker died (the machine ran out of memory, someone killed it): a new pool for
-            # the next submissions; this one is said to have failed, in one line.
-            if executor is self._executor:
-                self._executor = self._new_executor()
-                old = executor
-                loop.run_in_executor(None, lambda: old.shutdown(wait=False, cancel_futures=True))
-            return {"error": "a grading worker stopped unexpectedly", "seconds": 0.0}
-        except RuntimeError as exc:  # (after BrokenProcessPool, one of them) the pool shut down meanwhile
-            return {"error": str(exc) or "the grading service is shutting down", "code": "shutting_down",
-                    "seconds": 0.0}
+        for attempt in (1, 2):
+            executor = self._executor
+            if executor is None:
+                return {"error": "the grading service is shutting down", "code": "shutting_down", "seconds": 0.0}
+            try:
+                return await loop.run_in_executor(executor, grade_job, job)
+            except BrokenProcessPool:
+                # A worker died (the machine ran out of memory, someone killed it): the pool is
+                # broken for every grading it held. A new pool; each of them is tried once more
+                # on a fresh worker, and the dead worker's scratch tree (students' files) goes.
+                if executor is self._executor:
+                    self._executor = self._new_executor()
+                    old = executor
+                    loop.run_in_executor(None, lambda: old.shutdown(wait=False, cancel_futures=True))
+                    if self.scratch is not None:
+                        loop.run_in_executor(None, remove_dead_scratch, self.scratch)
+                if attempt == 2:
+                    return {"error": "a grading worker stopped unexpectedly, twice", "code": "worker_died",
+                            "seconds": 0.0}
+            except RuntimeError as exc:  # (after BrokenProcessPool, one of them) the pool shut down meanwhile
+                return {"error": str(exc) or "the grading service is shutting down", "code": "shutting_down",
+                        "seconds": 0.0}
+        raise AssertionError("unreachable")
 
     async def close(self) -> None:
         """Stop taking work, let the gradings under way finish (each is bounded by its time limit),
@@ -254,3 +326,5 @@ class GradingPool:
         if executor is not None:
             await asyncio.get_running_loop().run_in_executor(
                 None, lambda: executor.shutdown(wait=True, cancel_futures=True))
+        if self.scratch is not None:
+            remove_tree(self.scratch)

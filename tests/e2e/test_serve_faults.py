@@ -1,0 +1,145 @@
+"""Faults injected into a real ``grade serve``: a worker or the server killed with ``kill -9``, file
+names no file can have. Every wait polls for what it needs within a generous bound; nothing here
+depends on timing luck.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from serving import ROOT, Server  # noqa: E402  (tests/e2e, put on the path by pytest)
+
+pytestmark = [pytest.mark.timeout(600),
+              pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")]
+
+CORRECT = (ROOT / "reference" / "counter_lck.py").read_bytes()
+# Graded in a few seconds (each run stopped at its time limit): long enough to kill a worker mid-way.
+SLOW = b"while True:\n    pass\n"
+
+
+def _children() -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        out.setdefault(int(text[text.rindex(")") + 2:].split()[1]), []).append(int(stat.parent.name))
+    return out
+
+
+def _descendants(pid: int) -> set[int]:
+    children, out, todo = _children(), set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in out:
+                out.add(child)
+                todo.append(child)
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return state[state.rindex(")") + 2] != "Z"
+
+
+def _workers(server: int) -> list[int]:
+    """The server's grading workers (spawned interpreters running multiprocessing's spawn_main)."""
+    out = []
+    for pid in _children().get(server, ()):
+        try:
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                out.append(pid)
+        except OSError:
+            pass
+    return out
+
+
+def _until(predicate, what: str, bound: float = 60.0) -> None:
+    deadline = time.monotonic() + bound
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {bound} s: {what}")
+        time.sleep(0.05)
+
+
+def _student_files(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*.py")] if root.exists() else []
+
+
+@pytest.fixture
+def scratch(tmp_path, monkeypatch) -> Path:
+    """A temporary folder of the test's own for the server and everything it starts."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    return tmp
+
+
+def test_a_worker_killed_mid_grading_costs_no_other_grading_and_leaves_no_source(tmp_path, scratch):
+    with Server(tmp_path, "--workers", "2", "--rate", "0") as s:
+        answers: dict[str, int] = {}
+
+        def send(name: str, data: bytes) -> None:
+            answers[name] = s.post_file(name, data, exercise="counter_lck").status
+
+        threads = [threading.Thread(target=send, args=(f"slow{i}.py", SLOW)) for i in range(2)]
+        for t in threads:
+            t.start()
+        s.wait_for(lambda h: h["pool"]["running"] == 2, "two gradings under way")
+        victim = _workers(s.proc.pid)[0]
+        os.kill(victim, signal.SIGKILL)
+        for t in threads:
+            t.join(timeout=300)
+        # both were tried once more on a fresh worker: graded (their report says they hang)
+        assert answers == {"slow0.py": 200, "slow1.py": 200}, (answers, s.log_text()[-2000:])
+        root = scratch / f"grader-serve-{s.proc.pid}"
+        _until(lambda: not (root / f"w{victim}").exists(), "the dead worker's scratch tree removed")
+        assert s.post_file("counter_lck.py", CORRECT).status == 200  # the service goes on
+        assert s.health()["status"] == "ok"
+
+
+def test_a_server_killed_leaves_no_process_and_no_student_file(tmp_path, scratch):
+    s = Server(tmp_path, "--workers", "2", "--rate", "0")
+    try:
+        assert s.post_file("counter_lck.py", CORRECT).status == 200
+        def send() -> None:
+            try:
+                s.post_file("slow.py", SLOW, exercise="counter_lck")
+            except OSError:
+                pass  # the server is killed under it: no answer is the point
+
+        sender = threading.Thread(target=send, daemon=True)
+        sender.start()
+        s.wait_for(lambda h: h["pool"]["running"] == 1, "a grading under way")
+        root = scratch / f"grader-serve-{s.proc.pid}"
+        _until(lambda: _student_files(root), "the student's file in the worker's scratch tree")
+        procs = _descendants(s.proc.pid)
+        assert len(procs) > 2, "workers and their engine children run"
+        s.proc.send_signal(signal.SIGKILL)
+        s.proc.wait()
+        _until(lambda: not [p for p in procs if _alive(p)], "every process of the server gone")
+        _until(lambda: not _student_files(root), "no student file left on disk")
+    finally:
+        s.stop()
+    with Server(tmp_path, "--rate", "0") as again:  # the next server removes what the dead one left
+        assert not root.exists()
+        assert again.health()["status"] == "ok"
+
+
+@pytest.mark.parametrize("name", ["..", ".", "a/..", "x" * 250 + ".py" + "y" * 10])
+def test_a_name_no_file_can_have_is_one_json_line_not_a_500(tmp_path, scratch, name):
+    with Server(tmp_path, "--rate", "0") as s:
+        answer = s.post_file(name, CORRECT, exercise="counter_lck")
+        assert answer.status == 400, answer.text
+        body = answer.json()
+        assert body["error"]["code"] == "bad_name" and "\n" not in body["message"], body
+        assert str(tmp_path) not in answer.text
