@@ -44,7 +44,7 @@ from starlette.routing import Route
 from .. import __version__
 from ..model import GraderInputError, Lang, Msg
 from .page import PAGE_JS, render_message_page, render_upload_page
-from .store import ResultStore, Stored
+from .store import ResultStore, Stored, StoreUnavailable
 from .workers import Busy, GradingPool, result_key
 
 log = logging.getLogger("grader.serve")
@@ -111,6 +111,8 @@ _M: dict[str, Msg] = {
                        "the grading stopped twice in a row on the server (out of memory?): send again in a while."),
     "bad_name": Msg("ファイル名が使えません（{why}）。", "unusable file name ({why})."),
     "oops": Msg("採点サーバーの内部エラーです（{why}）。", "the grading server failed ({why})."),
+    "storage": Msg("採点サーバーが結果を保存できない状態です（{why}）。TA に知らせて、しばらくしてからもう一度送ってください。",
+                   "the grading server cannot keep results now ({why}): tell your TA, and send again in a while."),
 }
 
 
@@ -166,11 +168,16 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _last_component(name: str) -> str:
-    """The file's own name, whatever the sender's separator (a browser may send a Windows path);
-    ``Refusal`` for a name no file can have (``.``, ``..``, empty, over 255 bytes)."""
-    last = re.split(r"[\\/]", name.strip())[-1].strip()
+    """The file's own name, whatever the sender's separator (a browser may send a Windows path)."""
+    return re.split(r"[\\/]", name.strip())[-1].strip()
+
+
+def _file_name(name: str) -> str:
+    """``_last_component`` of an upload's file name; ``Refusal`` for a name no file can have
+    (``.``, ``..``, over 255 bytes); empty when none was given."""
+    last = _last_component(name)
     why = None
-    if last in ("", ".", ".."):
+    if last in (".", ".."):
         why = Msg(f"「{last}」はファイルの名前ではありません", f"'{last}' names no file")
     elif len(last.encode("utf-8", "surrogatepass")) > 255:
         why = Msg("255 バイトを超えています", "over 255 bytes")
@@ -355,7 +362,7 @@ def create_app(config: ServeConfig) -> Starlette:
                     raise Refusal(422, "unknown_exercise", exc.msg) from None
             if upload is None or isinstance(upload, str) or not getattr(upload, "filename", None):
                 raise Refusal(400, "no_file", _M["no_file"])
-            name = _last_component(upload.filename)
+            name = _file_name(upload.filename)
             if not name:
                 raise Refusal(400, "no_file", _M["no_file"])
             shown = _CONTROL.sub("", str(form.get("path") or "").strip())[:PATH_LIMIT] or name
@@ -371,6 +378,9 @@ def create_app(config: ServeConfig) -> Starlette:
         if hit is not None:
             _log_graded(request, hit, True, 0.0)
             return hit, lang, color, True
+        problem = await run_in_threadpool(store.health)
+        if problem is not None:  # a grading whose result could not be kept: refused before it starts
+            raise _storage_refusal(problem)
         job = {"submission": prepared.submission, "exercise": prepared.exercise, "seed": prepared.seed,
                "explicit": prepared.explicit}
         queued = time.perf_counter()
@@ -396,6 +406,8 @@ def create_app(config: ServeConfig) -> Starlette:
             outcome = await pool.grade(prepared.key, job, finish)
         except Busy as busy:
             raise Refusal(503, "busy", _fmt("busy", n=busy.retry_after), {"Retry-After": str(busy.retry_after)}) from None
+        except StoreUnavailable as exc:
+            raise _storage_refusal(exc.reason) from None
         except Exception as exc:  # storing failed (a full disk...): said in one line, the service goes on
             log.warning("error storing a result: %s: %s", type(exc).__name__, exc)
             raise Refusal(500, "internal", _fmt("internal", why=f"{type(exc).__name__}: {exc}")) from None
@@ -490,10 +502,12 @@ def create_app(config: ServeConfig) -> Starlette:
 
     async def health(request: Request) -> Response:
         store: ResultStore | None = state["store"]
-        body = {"status": "ok" if pool.ready else "starting", "version": __version__, "pool": pool.stats(),
-                "store": store.stats() if store is not None else None, "course_key": config.course_key is not None,
-                "rate_per_minute": config.rate}
-        return JSONResponse(body, status_code=200 if pool.ready else 503, headers={"Cache-Control": "no-store"})
+        problem = await run_in_threadpool(store.health) if store is not None else None
+        status = "starting" if not pool.ready else "degraded" if problem else "ok"
+        body = {"status": status, "version": __version__, "pool": pool.stats(),
+                "store": {**store.stats(), "problem": problem} if store is not None else None,
+                "course_key": config.course_key is not None, "rate_per_minute": config.rate}
+        return JSONResponse(body, status_code=200 if status == "ok" else 503, headers={"Cache-Control": "no-store"})
 
     async def not_found(request: Request, exc: Exception) -> Response:
         lang = lang_of(request.query_params.get("lang"))
@@ -542,6 +556,10 @@ _PAGE_HEADERS = {
                                "frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
 }
+
+
+def _storage_refusal(reason: str) -> Refusal:
+    return Refusal(503, "storage", _fmt("storage", why=reason), {"Retry-After": "60"})
 
 
 def _scratch_root() -> Path:

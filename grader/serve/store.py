@@ -13,7 +13,9 @@ serialises writers anyway, and every call here is short).
 from __future__ import annotations
 
 import json
+import logging
 import re
+import shutil
 import secrets
 import sqlite3
 import threading
@@ -24,6 +26,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..model import GraderInputError, Msg
+
+log = logging.getLogger("grader.serve")
 
 SCHEMA_VERSION = 1
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -49,7 +53,21 @@ CREATE TABLE IF NOT EXISTS results (
     result     BLOB NOT NULL         -- zlib-compressed JSON of the GradeResult
 );
 CREATE INDEX IF NOT EXISTS results_last_seen ON results(last_seen);
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT);  -- the health probe's row
 """
+
+_PROBE_EVERY = 2.0
+"""Seconds between two write probes of the database (``ResultStore.health``)."""
+_FREE_AT_LEAST = 16 << 20
+"""Bytes that must stay free on the database's disk for it to count as writable."""
+
+
+class StoreUnavailable(Exception):
+    """The database cannot keep results now (deleted, read-only, disk full): ``reason`` says which."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -66,6 +84,15 @@ class Stored:
     seconds: float
     result: dict
     """The GradeResult as ``grader.batch.store.result_to_dict`` writes it."""
+
+
+def _why(exc: sqlite3.Error) -> str:
+    text = str(exc).lower()
+    if "full" in text:
+        return "full"
+    if "readonly" in text or "read-only" in text or "permission" in text:
+        return "read_only"
+    return "io"
 
 
 def _verdicts(result: dict) -> dict[str, str]:
@@ -87,10 +114,12 @@ class ResultStore:
             self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
             # Set before the first table exists: lets evictions give space back to the file.
             self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")
-            # WAL: readers never wait for the writer; a committed result survives a crash of the
-            # server (NORMAL: only a power cut can lose the last few).
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            # A rollback journal, not WAL: WAL maps its index (the -shm file) into memory, and a
+            # mapped file that cannot grow (a full disk, an immutable file) kills the server with
+            # SIGBUS. Writes here are one small row per grading; FULL: a committed result survives
+            # a crash of the server and a power cut alike.
+            self._db.execute("PRAGMA journal_mode=DELETE")
+            self._db.execute("PRAGMA synchronous=FULL")
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
             if version not in (0, SCHEMA_VERSION):
                 raise GraderInputError(Msg(
@@ -100,12 +129,55 @@ class ResultStore:
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             self._rows, self._bytes = self._db.execute(
                 "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM results").fetchone()
+            self._ino = self.path.stat().st_ino
+            self.problem: str | None = None
+            """Why results cannot be kept now (``lost``, ``read_only``, ``full``, ``io``), or None."""
+            self._probed = 0.0
         except sqlite3.DatabaseError as exc:
             raise GraderInputError(Msg(f"結果のデータベース {self.path} を開けません（{exc}）",
                                        f"cannot open the results database {self.path} ({exc})")) from None
         except OSError as exc:
             raise GraderInputError(Msg(f"結果のデータベース {self.path} を作れません（{exc.strerror or exc}）",
                                        f"cannot create the results database {self.path} ({exc.strerror or exc})")) from None
+
+    # ------------------------------------------------------------------------------ health
+
+    def health(self) -> str | None:
+        """Why results cannot be kept now, or None: the file deleted or replaced under the server,
+        the disk (nearly) full, a write refused (read-only, immutable, I/O error). Probed at most
+        every ``_PROBE_EVERY`` seconds with a one-row write; a change is logged in one line."""
+        now = time.monotonic()
+        if now - self._probed < _PROBE_EVERY:
+            return self.problem
+        self._probed = now
+        problem = None
+        try:
+            if self.path.stat().st_ino != self._ino:
+                problem = "lost"
+        except OSError:
+            problem = "lost"
+        if problem is None:
+            try:
+                if shutil.disk_usage(self.path.parent).free < _FREE_AT_LEAST:
+                    problem = "full"
+            except OSError:
+                pass
+        if problem is None:
+            with self._lock:
+                try:
+                    self._db.execute("INSERT OR REPLACE INTO meta (k, v) VALUES ('probe', ?)", (str(time.time()),))
+                except sqlite3.Error as exc:
+                    problem = _why(exc)
+        self._note(problem)
+        return problem
+
+    def _note(self, problem: str | None) -> None:
+        if problem != self.problem:
+            if problem is None:
+                log.warning("results database %s: writable again", self.path)
+            else:
+                log.warning("results database %s: cannot keep results (%s)", self.path, problem)
+        self.problem = problem
 
     # ------------------------------------------------------------------------------ reading
 
@@ -126,7 +198,11 @@ class ResultStore:
                 f"FROM results WHERE {column} = ?", (value,)).fetchone()
             if row is None:
                 return None
-            self._db.execute("UPDATE results SET last_seen = ?, hits = hits + 1 WHERE id = ?", (time.time(), row[0]))
+            try:
+                self._db.execute("UPDATE results SET last_seen = ?, hits = hits + 1 WHERE id = ?",
+                                 (time.time(), row[0]))
+            except sqlite3.Error as exc:  # a full or read-only disk: the result is still there to show
+                self._note(_why(exc))
         try:
             result = json.loads(zlib.decompress(row[8]).decode("utf-8"))
         except (zlib.error, ValueError):
@@ -152,6 +228,9 @@ class ResultStore:
         passed = all(v == "passed" for v in verdicts.values())
         graded_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         result_id = secrets.token_urlsafe(18)
+        problem = self.health()
+        if problem is not None:
+            raise StoreUnavailable(problem)
         with self._lock:
             try:
                 self._db.execute(
@@ -161,6 +240,9 @@ class ResultStore:
                      json.dumps(verdicts), graded_at, float(seconds), time.time(), len(blob), blob))
             except sqlite3.IntegrityError:
                 pass  # the same key graded twice at once: keep the first
+            except sqlite3.Error as exc:
+                self._note(_why(exc))
+                raise StoreUnavailable(self.problem or "io") from None
             else:
                 self._rows += 1
                 self._bytes += len(blob)

@@ -143,3 +143,64 @@ def test_a_name_no_file_can_have_is_one_json_line_not_a_500(tmp_path, scratch, n
         body = answer.json()
         assert body["error"]["code"] == "bad_name" and "\n" not in body["message"], body
         assert str(tmp_path) not in answer.text
+
+
+def _storage_refused(answer) -> bool:
+    return (answer.status == 503 and answer.headers.get("Retry-After")
+            and answer.json()["error"]["code"] == "storage")
+
+
+def test_a_database_deleted_or_made_read_only_is_noticed(tmp_path, scratch):
+    data = tmp_path / "db"
+    data.mkdir()
+    with Server(tmp_path, "--rate", "0", db=data / "results.sqlite3") as s:
+        first = s.post_file("counter_lck.py", CORRECT)
+        assert first.status == 200 and s.health()["status"] == "ok"
+        (data / "results.sqlite3").unlink()  # deleted under the running server
+        s.wait_for(lambda h: h["status"] == "degraded" and h["store"]["problem"] == "lost", "degraded: lost",
+                   bound=30)
+        assert _storage_refused(s.post_file("other.py", CORRECT, exercise="counter_lck"))
+        assert "results database" in s.log_text() and "(lost)" in s.log_text()
+    with Server(tmp_path, "--rate", "0", db=data / "results.sqlite3") as s:
+        assert s.post_file("counter_lck.py", CORRECT).status == 200
+        if os.geteuid() != 0:  # root writes through a read-only mode
+            os.chmod(data / "results.sqlite3", 0o444)
+            os.chmod(data, 0o555)
+            try:
+                s.wait_for(lambda h: h["status"] == "degraded", "degraded: read-only", bound=30)
+                assert _storage_refused(s.post_file("more.py", CORRECT, exercise="counter_lck"))
+            finally:
+                os.chmod(data, 0o755)
+                os.chmod(data / "results.sqlite3", 0o644)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small filesystem needs root")
+def test_a_full_disk_is_noticed_and_reports_still_show(tmp_path, scratch):
+    import subprocess
+
+    small = tmp_path / "small"
+    small.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", str(small)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        with Server(tmp_path, "--rate", "0", db=small / "results.sqlite3") as s:
+            first = s.post_file("counter_lck.py", CORRECT)
+            assert first.status == 200
+            report = first.json()["report_url"] if "report_url" in first.json() else None
+            with open(small / "filler", "wb") as f:  # the disk fills up
+                try:
+                    while True:
+                        f.write(b"\0" * (1 << 20))
+                except OSError:
+                    pass
+            s.wait_for(lambda h: h["status"] == "degraded" and h["store"]["problem"] == "full", "degraded: full",
+                       bound=30)
+            assert _storage_refused(s.post_file("other.py", CORRECT, exercise="counter_lck"))
+            again = s.post_file("counter_lck.py", CORRECT)  # a resubmission is answered from what is kept
+            assert again.status == 200, again.text
+            if report:
+                assert s.get(report.replace(s.url.rstrip("/"), "")).status == 200
+            assert s.proc.poll() is None  # no SIGBUS, no exit
+    finally:
+        subprocess.run(["umount", "-l", str(small)], capture_output=True)
