@@ -144,6 +144,11 @@ def _serve(argv: list[str]) -> int:
     p.add_argument("--rate", type=int, default=30, help="uploads per minute per client (default 30; 0: no limit)")
     p.add_argument("--max-results", type=int, default=20000, help="results kept at most (default 20000)")
     p.add_argument("--max-db-mb", type=int, default=512, help="MiB of results kept at most (default 512)")
+    p.add_argument("--forwarded-allow-ips", metavar="IPS", default=None,
+                   help="proxies (comma-separated addresses) whose X-Forwarded-For names the client; "
+                        "default: none, the client is the connection's peer")
+    p.add_argument("--uploads-at-once", type=int, default=None, metavar="N",
+                   help="uploads read at once, which bounds their memory (default: 4 per worker, at least 8)")
     args = p.parse_args(argv)
     if not local_grading_possible():
         raise _linux_only("grade serve")
@@ -162,7 +167,9 @@ def _serve(argv: list[str]) -> int:
         )) from None
     return serve(ServeConfig(host=args.host, port=args.port, workers=args.workers, queue=args.queue,
                              course_key=args.course_key, db=args.db, rate=args.rate,
-                             max_results=args.max_results, max_db_bytes=args.max_db_mb << 20))
+                             max_results=args.max_results, max_db_bytes=args.max_db_mb << 20,
+                             forwarded_allow_ips=args.forwarded_allow_ips,
+                             uploads_at_once=max(1, args.uploads_at_once) if args.uploads_at_once else None))
 
 
 def _batch(argv: list[str]) -> int:

@@ -19,6 +19,7 @@ Bad input is answered 4xx with the command line's own one-line reason in both la
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import importlib
@@ -53,6 +54,10 @@ BODY_LIMIT = 16 * 1024 * 1024 + 256 * 1024
 """The largest request read: the largest file ``grade`` takes (a notebook, 16 MiB) and the form
 around it. A ``.py`` file over 1 MiB still arrives whole, to be refused with ``grade``'s message."""
 PATH_LIMIT = 400
+CHUNK_SECONDS = 15.0
+"""An upload whose next piece does not come within this is dropped (408): a stalled client."""
+UPLOAD_SECONDS = 120.0
+"""An upload not received whole within this is dropped (408)."""
 """Characters of the shown path kept (it is only displayed)."""
 SEED_RANGE = (-(2 ** 63), 2 ** 63 - 1)
 
@@ -74,6 +79,15 @@ class ServeConfig:
     burst: int = 10
     max_results: int = 20000
     max_db_bytes: int = 512 << 20
+    forwarded_allow_ips: str | None = None
+    """Proxies whose ``X-Forwarded-For`` names the client (``--forwarded-allow-ips``); by default
+    none: the client is the peer of the connection, whatever a header says."""
+    uploads_at_once: int | None = None
+    """Uploads read at once (default: four per worker, at least 8): what bounds their memory."""
+
+    @property
+    def upload_slots(self) -> int:
+        return self.uploads_at_once if self.uploads_at_once else max(8, 4 * self.workers)
     url: str = ""
     """Where it listens, once bound (said in the log line that it is ready)."""
 
@@ -111,6 +125,10 @@ _M: dict[str, Msg] = {
                        "the grading stopped twice in a row on the server (out of memory?): send again in a while."),
     "bad_name": Msg("ファイル名が使えません（{why}）。", "unusable file name ({why})."),
     "oops": Msg("採点サーバーの内部エラーです（{why}）。", "the grading server failed ({why})."),
+    "slow_upload": Msg("アップロードが途中で止まりました。もう一度送ってください。",
+                       "the upload stalled: send it again."),
+    "uploads_busy": Msg("採点サーバーは今ほかのアップロードを受け取っています。{n} 秒ほどしてからもう一度送ってください。",
+                        "the grading server is receiving other uploads: send again in about {n} s."),
     "storage": Msg("採点サーバーが結果を保存できない状態です（{why}）。TA に知らせて、しばらくしてからもう一度送ってください。",
                    "the grading server cannot keep results now ({why}): tell your TA, and send again in a while."),
 }
@@ -310,6 +328,29 @@ def create_app(config: ServeConfig) -> Starlette:
             r.lang = box["lang"]
             raise
 
+    uploads = asyncio.Semaphore(config.upload_slots)
+
+    async def _read_body(request: Request, too_big: Refusal) -> bytes:
+        """The body, within ``BODY_LIMIT``, each piece within ``CHUNK_SECONDS`` and the whole within
+        ``UPLOAD_SECONDS``; at most ``upload_slots`` read at once (their memory is bounded so)."""
+        if uploads.locked():
+            raise Refusal(503, "uploads_busy", _fmt("uploads_busy", n=2), {"Retry-After": "2"})
+        async with uploads:
+            body = bytearray()
+            stream = request.stream().__aiter__()
+            deadline = asyncio.get_running_loop().time() + UPLOAD_SECONDS
+            while True:
+                left = deadline - asyncio.get_running_loop().time()
+                try:
+                    chunk = await asyncio.wait_for(stream.__anext__(), min(CHUNK_SECONDS, max(0.0, left)))
+                except StopAsyncIteration:
+                    return bytes(body)
+                except asyncio.TimeoutError:
+                    raise Refusal(408, "slow_upload", _M["slow_upload"], {"Retry-After": "1"}) from None
+                body += chunk
+                if len(body) > BODY_LIMIT:
+                    raise too_big
+
     async def _receive(request: Request, box: dict) -> tuple[Stored, Lang, bool, bool]:
         lang = box["lang"]
         wait = limiter.take(_client(request))
@@ -321,12 +362,8 @@ def create_app(config: ServeConfig) -> Starlette:
         too_big = Refusal(413, "too_large", _fmt("too_big", mib=BODY_LIMIT >> 20))
         if declared is not None and declared.isdigit() and int(declared) > BODY_LIMIT:
             raise too_big
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > BODY_LIMIT:
-                raise too_big
-        replay = [bytes(body)]
+        body = await _read_body(request, too_big)
+        replay = [body]
 
         async def receive():
             return {"type": "http.request", "body": replay.pop() if replay else b"", "more_body": False}
@@ -629,11 +666,16 @@ def serve(config: ServeConfig) -> int:
     # Open the store now: a database that cannot be opened is said in one line before anything starts.
     ResultStore(config.db, config.max_results, config.max_db_bytes).close()
     app = create_app(config)
+    from .guard import IN_ALL, GuardedH11Protocol
+
     server = uvicorn.Server(uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="on",
-        # Connections beyond this are answered 503 by the server itself, before any work.
-        limit_concurrency=max(64, 8 * (config.workers + config.queue_size)),
+        app, log_level="warning", access_log=False, lifespan="on", http=GuardedH11Protocol,
+        # Unfinished requests are bounded by the guard (per client and in all); this caps what is
+        # left: requests being answered, each bounded by the queue, the uploads and their deadlines.
+        limit_concurrency=IN_ALL + max(64, 8 * (config.workers + config.queue_size)),
         timeout_keep_alive=5, timeout_graceful_shutdown=90,
+        # X-Forwarded-For names the client only when the TA says which proxy may say it.
+        proxy_headers=bool(config.forwarded_allow_ips), forwarded_allow_ips=config.forwarded_allow_ips or "",
     ))
     server.run(sockets=[sock])
     return 0 if server.started else 2

@@ -140,13 +140,18 @@ def remove_dead_scratch(root: Path) -> None:
 
 
 def _alive(pid: int) -> bool:
+    """Is ``pid`` a running process (a zombie, killed and not yet reaped, is not)?"""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat[stat.rindex(")") + 2:][:1] != "Z"
 
 
 def _warm(_: int) -> int:
@@ -305,10 +310,14 @@ class GradingPool:
                 # on a fresh worker, and the dead worker's scratch tree (students' files) goes.
                 if executor is self._executor:
                     self._executor = self._new_executor()
-                    old = executor
-                    loop.run_in_executor(None, lambda: old.shutdown(wait=False, cancel_futures=True))
-                    if self.scratch is not None:
-                        loop.run_in_executor(None, remove_dead_scratch, self.scratch)
+                    old, scratch = executor, self.scratch
+
+                    def retire() -> None:
+                        old.shutdown(wait=True, cancel_futures=True)  # its processes reaped
+                        if scratch is not None:
+                            remove_dead_scratch(scratch)
+
+                    loop.run_in_executor(None, retire)
                 if attempt == 2:
                     return {"error": "a grading worker stopped unexpectedly, twice", "code": "worker_died",
                             "seconds": 0.0}

@@ -4,6 +4,7 @@ depends on timing luck.
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
@@ -204,3 +205,86 @@ def test_a_full_disk_is_noticed_and_reports_still_show(tmp_path, scratch):
             assert s.proc.poll() is None  # no SIGBUS, no exit
     finally:
         subprocess.run(["umount", "-l", str(small)], capture_output=True)
+
+
+def _connect(url: str):
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return socket.create_connection((parts.hostname, parts.port), timeout=60)
+
+
+def _read_all(sock) -> bytes:
+    chunks = []
+    while True:
+        try:
+            data = sock.recv(65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    return b"".join(chunks)
+
+
+def test_half_sent_requests_from_one_client_do_not_keep_others_out(tmp_path, scratch):
+    from grader.serve.guard import HEADER_SECONDS, PER_CLIENT
+
+    with Server(tmp_path, "--rate", "0") as s:
+        stalled = []
+        for _ in range(6 * PER_CLIENT):  # more than one client may hold: the oldest give way
+            sock = _connect(s.url)
+            sock.sendall(b"POST /api/grade HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data\r\n")
+            stalled.append(sock)
+        h = s.get("/healthz")
+        assert h.status == 200 and h.json()["status"] == "ok"
+        assert s.post_file("counter_lck.py", CORRECT).status == 200
+        first = _read_all(stalled[0])  # the oldest was closed to make room, with a 408 and Retry-After
+        assert first.startswith(b"HTTP/1.1 408") and b"Retry-After: 1" in first, first[:200]
+        body = first.split(b"\r\n\r\n", 1)[1]
+        assert body.count(b"\n") == 1 and json.loads(body)["error"]["code"] == "request_timeout"  # one JSON line
+        last = stalled[-1]  # a recent one waits for its headers, then is closed the same way
+        started = time.monotonic()
+        answer = _read_all(last)
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+        assert time.monotonic() - started < HEADER_SECONDS + 30
+        for sock in stalled:
+            sock.close()
+
+
+def test_stalled_uploads_are_bounded_and_refused_with_retry_after(tmp_path, scratch):
+    with Server(tmp_path, "--rate", "0", "--uploads-at-once", "2") as s:
+        head = (b"POST /api/grade HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+                b"Content-Length: 16000000\r\n\r\n--b\r\n")
+        stalled = []
+        for _ in range(2):  # two uploads that send a little, then nothing
+            sock = _connect(s.url)
+            sock.sendall(head)
+            stalled.append(sock)
+        s.wait_for(lambda h: True, "up")  # (the two are being read now)
+        deadline = time.monotonic() + 30
+        while True:  # a third upload is refused while the two hold the room
+            third = s.post_file("counter_lck.py", CORRECT)
+            if third.status == 503 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert third.status == 503 and third.headers.get("Retry-After"), third.text
+        assert third.json()["error"]["code"] == "uploads_busy"
+        answer = _read_all(stalled[0])  # the stalled upload is dropped at its deadline
+        assert answer.startswith(b"HTTP/1.1 408") and b"slow_upload" in answer, answer[:300]
+        for sock in stalled:
+            sock.close()
+        _until(lambda: s.post_file("counter_lck.py", CORRECT).status == 200, "uploads taken again")
+
+
+def test_a_forwarded_for_header_is_not_trusted_unless_the_ta_says_so(tmp_path, scratch):
+    with Server(tmp_path, "--rate", "1") as s:
+        first = s.post_file("counter_lck.py", CORRECT, headers={"X-Forwarded-For": "203.0.113.7"})
+        assert first.status == 200
+        second = s.post_file("counter_lck.py", CORRECT, headers={"X-Forwarded-For": "203.0.113.8"})
+        assert second.status == 429 and second.headers.get("Retry-After"), second.text  # the same client
+        assert "203.0.113" not in s.log_text()
+    with Server(tmp_path, "--rate", "1", "--forwarded-allow-ips", "127.0.0.1") as s:
+        assert s.post_file("counter_lck.py", CORRECT, headers={"X-Forwarded-For": "203.0.113.7"}).status == 200
+        assert s.post_file("counter_lck.py", CORRECT, headers={"X-Forwarded-For": "203.0.113.8"}).status == 200
