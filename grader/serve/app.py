@@ -411,7 +411,10 @@ def create_app(config: ServeConfig) -> Starlette:
             await form.close()
         prepared = await run_in_threadpool(prepare, data, name, shown, exercise, seed)
         store: ResultStore = state["store"]
-        hit = await run_in_threadpool(store.by_key, prepared.key)
+        try:
+            hit = await run_in_threadpool(store.by_key, prepared.key)
+        except StoreUnavailable as exc:
+            raise _storage_refusal(exc.reason) from None
         if hit is not None:
             _log_graded(request, hit, True, 0.0)
             return hit, lang, color, True
@@ -576,8 +579,13 @@ def create_app(config: ServeConfig) -> Starlette:
         why = type(exc).__name__
         return refused(request, Refusal(500, "internal", _fmt("oops", why=why)), lang_of(request.query_params.get("lang")))
 
+    async def storage_failed(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StoreUnavailable)
+        return refused(request, _storage_refusal(exc.reason), lang_of(request.query_params.get("lang")))
+
     app = Starlette(routes=routes, lifespan=lifespan,
-                    exception_handlers={404: not_found, Refusal: refusal_handler, Exception: failed})
+                    exception_handlers={404: not_found, Refusal: refusal_handler, StoreUnavailable: storage_failed,
+                                        Exception: failed})
     app.state.pool = pool
     app.state.config = config
     return app

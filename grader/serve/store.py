@@ -193,9 +193,13 @@ class ResultStore:
 
     def _one(self, column: str, value: str) -> Stored | None:
         with self._lock:
-            row = self._db.execute(
-                f"SELECT id, key, sha256, exercise, seed, filename, graded_at, seconds, result "
-                f"FROM results WHERE {column} = ?", (value,)).fetchone()
+            try:
+                row = self._db.execute(
+                    f"SELECT id, key, sha256, exercise, seed, filename, graded_at, seconds, result "
+                    f"FROM results WHERE {column} = ?", (value,)).fetchone()
+            except sqlite3.Error as exc:  # unreadable now (an immutable file with a journal to undo...)
+                self._note(_why(exc))
+                raise StoreUnavailable(self.problem or "io") from None
             if row is None:
                 return None
             try:

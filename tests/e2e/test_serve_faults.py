@@ -288,3 +288,23 @@ def test_a_forwarded_for_header_is_not_trusted_unless_the_ta_says_so(tmp_path, s
     with Server(tmp_path, "--rate", "1", "--forwarded-allow-ips", "127.0.0.1") as s:
         assert s.post_file("counter_lck.py", CORRECT, headers={"X-Forwarded-For": "203.0.113.7"}).status == 200
         assert s.post_file("counter_lck.py", CORRECT, headers={"X-Forwarded-For": "203.0.113.8"}).status == 200
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="making a file immutable needs root")
+def test_a_database_made_immutable_is_noticed_and_the_server_lives(tmp_path, scratch):
+    import subprocess
+
+    db = tmp_path / "results.sqlite3"
+    with Server(tmp_path, "--rate", "0", db=db) as s:
+        assert s.post_file("counter_lck.py", CORRECT).status == 200
+        if subprocess.run(["chattr", "+i", str(db)], capture_output=True).returncode != 0:
+            pytest.skip("no immutable files on this filesystem")
+        try:
+            s.wait_for(lambda h: h["status"] == "degraded", "degraded: immutable", bound=30)
+            assert _storage_refused(s.post_file("other.py", CORRECT, exercise="counter_lck"))
+            kept = s.post_file("counter_lck.py", CORRECT)  # answered from what is kept, or refused so
+            assert kept.status == 200 or _storage_refused(kept), kept.text
+        finally:
+            subprocess.run(["chattr", "-i", str(db)], capture_output=True)
+        s.wait_for(lambda h: h["status"] == "ok", "writable again", bound=30)
+        assert s.proc.poll() is None and "cannot keep results" in s.log_text()
