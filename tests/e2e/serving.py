@@ -132,3 +132,37 @@ class Server:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+# -- the server's processes, as /proc shows them -------------------------------------------------
+
+def children() -> dict[int, list[int]]:
+    """Every process's children, by parent pid."""
+    out: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        out.setdefault(int(text[text.rindex(")") + 2:].split()[1]), []).append(int(stat.parent.name))
+    return out
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below ``pid``."""
+    below, out, todo = children(), set(), [pid]
+    while todo:
+        for child in below.get(todo.pop(), ()):
+            if child not in out:
+                out.add(child)
+                todo.append(child)
+    return out
+
+
+def alive(pid: int) -> bool:
+    """Is ``pid`` running (a zombie is not)?"""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return state[state.rindex(")") + 2] != "Z"

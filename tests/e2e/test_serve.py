@@ -19,7 +19,7 @@ pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 pytest.importorskip("multipart")
 
-from serving import ROOT, Server, grade  # noqa: E402
+from serving import ROOT, Server, alive, descendants, grade  # noqa: E402
 
 from grader.reports.gradescope import dumps  # noqa: E402
 
@@ -372,39 +372,13 @@ def test_not_linux_with_a_server_set_goes_to_it(monkeypatch, capsys, work):
     assert err.count("\n") == 1 and "cannot reach the grading server http://127.0.0.1:9" in err
 
 
-def _descendants(pid: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        fields = text[text.rindex(")") + 2:].split()
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    out, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), ()):
-            if child not in out:
-                out.add(child)
-                todo.append(child)
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return state[state.rindex(")") + 2] != "Z"
-
-
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 def test_stopping_leaves_no_process_and_no_scratch_tree(tmp_path, work):
     with Server(tmp_path, "--workers", "2", "--rate", "0") as s:
         assert s.post_file("counter_lck.py", (work / "counter_lck.py").read_bytes()).status == 200
         # each idle worker holds an engine child started for the next submission
         s.wait_for(lambda h: h["pool"]["running"] == 0, "idle")
-        procs = _descendants(s.proc.pid)
+        procs = descendants(s.proc.pid)
         trees = set()
         for pid in procs:
             try:
@@ -418,9 +392,9 @@ def test_stopping_leaves_no_process_and_no_scratch_tree(tmp_path, work):
         assert s.stop() in (0, -15)  # uvicorn ends by the signal it stopped for, once done
     # multiprocessing's resource tracker ends once it sees the server gone: allow it a moment
     deadline = time.monotonic() + 60
-    while [p for p in procs if _alive(p)] and time.monotonic() < deadline:
+    while [p for p in procs if alive(p)] and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not [p for p in procs if _alive(p)]
+    assert not [p for p in procs if alive(p)]
     assert not [t for t in trees if t.exists()]
 
 

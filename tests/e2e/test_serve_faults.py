@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from serving import ROOT, Server  # noqa: E402  (tests/e2e, put on the path by pytest)
+from serving import ROOT, Server, alive, children, descendants  # noqa: E402  (tests/e2e, put on the path by pytest)
 
 pytestmark = [pytest.mark.timeout(600),
               pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")]
@@ -23,39 +23,10 @@ CORRECT = (ROOT / "reference" / "counter_lck.py").read_bytes()
 SLOW = b"while True:\n    pass\n"
 
 
-def _children() -> dict[int, list[int]]:
-    out: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        out.setdefault(int(text[text.rindex(")") + 2:].split()[1]), []).append(int(stat.parent.name))
-    return out
-
-
-def _descendants(pid: int) -> set[int]:
-    children, out, todo = _children(), set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), ()):
-            if child not in out:
-                out.add(child)
-                todo.append(child)
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return state[state.rindex(")") + 2] != "Z"
-
-
 def _workers(server: int) -> list[int]:
     """The server's grading workers (spawned interpreters running multiprocessing's spawn_main)."""
     out = []
-    for pid in _children().get(server, ()):
+    for pid in children().get(server, ()):
         try:
             if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
                 out.append(pid)
@@ -123,11 +94,11 @@ def test_a_server_killed_leaves_no_process_and_no_student_file(tmp_path, scratch
         s.wait_for(lambda h: h["pool"]["running"] == 1, "a grading under way")
         root = scratch / f"grader-serve-{s.proc.pid}"
         _until(lambda: _student_files(root), "the student's file in the worker's scratch tree")
-        procs = _descendants(s.proc.pid)
+        procs = descendants(s.proc.pid)
         assert len(procs) > 2, "workers and their engine children run"
         s.proc.send_signal(signal.SIGKILL)
         s.proc.wait()
-        _until(lambda: not [p for p in procs if _alive(p)], "every process of the server gone")
+        _until(lambda: not [p for p in procs if alive(p)], "every process of the server gone")
         _until(lambda: not _student_files(root), "no student file left on disk")
     finally:
         s.stop()
