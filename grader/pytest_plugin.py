@@ -55,6 +55,8 @@ class _GradingSession:
         self.seed = seed
         self.explicit_exercise = explicit_exercise
         self._observed = None
+        self.verdicts: dict = {}
+        """Each check's ``CheckResult``, as its item judged it (for the JUnit report's properties)."""
 
     @classmethod
     def open(cls, path: str, exercise_id: str | None, seed: int) -> "_GradingSession":
@@ -111,6 +113,20 @@ class _GradingSession:
         fn = getattr(self.exercise.checks_module(), f"check_{spec.id}", None)
         return judge_one(spec, fn, obs)
 
+    def properties(self) -> list[tuple[str, str]]:
+        """What ``grade --junit`` says of the grading as ``<testsuite>`` properties, for the checks
+        judged in this session."""
+        from .reports.junit import fmt_number
+
+        results = [self.verdicts[spec.id] for spec in self.exercise.checks if spec.id in self.verdicts]
+        props = [("score", fmt_number(sum(r.points for r in results))),
+                 ("max_score", fmt_number(sum(r.max_points for r in results))),
+                 ("seed", str(self.seed)), ("exercise", self.exercise.id), ("submission", self.submission.path)]
+        props += [(f"check.{r.id}.score", fmt_number(r.points)) for r in results]
+        props += [(f"note.{i}", note.msg.en) for i, note in enumerate(self.submission.notes, 1)]
+        props.append(("exercise_version", str(self.exercise.version)))
+        return props
+
     # -- hooks (active only while registered) ------------------------------------------------
 
     @pytest.hookimpl(hookwrapper=True)
@@ -122,6 +138,16 @@ class _GradingSession:
         if report.passed:
             name = self.exercise.file
             report.result.insert(0, SubmissionChecks.from_parent(collector, name=name, nodeid=name, grading=self))
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session):
+        # Suite-level properties (junit-10.xsd has none inside a testcase), before --junitxml writes.
+        from _pytest.junitxml import xml_key
+
+        xml = session.config.stash.get(xml_key, None)
+        if xml is not None:
+            for name, value in self.properties():
+                xml.add_global_property(name, value)
 
     def pytest_report_header(self, config):
         sub = self.submission
@@ -168,9 +194,7 @@ class CheckItem(pytest.Item):
 
     def setup(self) -> None:
         # Judged here so that a fault of the grader is reported as a pytest *error* (setup), not a failure.
-        self.result = self.grading.verdict(self.spec)
-        self.user_properties.append(("score", f"{self.result.points:g}"))
-        self.user_properties.append(("max_score", f"{self.result.max_points:g}"))
+        self.result = self.grading.verdicts[self.spec.id] = self.grading.verdict(self.spec)
         if self.result.error:
             pytest.fail(f"concurrency grader error on check {self.spec.id} (not the submission's fault):\n"
                         + _explain(self.result.failure), pytrace=False)

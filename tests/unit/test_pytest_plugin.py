@@ -117,3 +117,25 @@ def test_modules_whose_asserts_carry_failures_opt_out_of_rewriting():
             if "PYTEST_DONT_REWRITE" not in (ast.get_docstring(tree) or ""):
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+def test_junit_is_valid_and_says_what_grade_junit_says(pytester, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    import xmlschema
+
+    racy = str(REFERENCE / "counter_mt.py")
+    plugin_xml, grade_xml = tmp_path / "plugin.xml", tmp_path / "grade.xml"
+    _run(pytester, "--submission", racy, "--exercise", "counter_lck", f"--junitxml={plugin_xml}")
+    subprocess.run([sys.executable, "-m", "grader", racy, "--exercise", "counter_lck", "--junit", str(grade_xml),
+                    "--lang", "en"], capture_output=True, check=False)
+    xmlschema.XMLSchema(str(ROOT / "tests" / "schemas" / "junit-10.xsd")).validate(str(plugin_xml))
+
+    def props(path):
+        return {p.get("name"): p.get("value") for p in ET.parse(path).getroot().iter("property")}
+
+    plugin, grade = props(plugin_xml), props(grade_xml)
+    for name in ("score", "max_score", "seed", "exercise", "exercise_version", "submission", "check.tally.score",
+                 "check.lock.score"):
+        assert plugin.get(name) == grade.get(name), (name, plugin.get(name), grade.get(name))
+    assert not [p for tc in ET.parse(plugin_xml).getroot().iter("testcase") for p in tc.iter("properties")]
