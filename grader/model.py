@@ -193,6 +193,10 @@ class CheckResult:
     notes: tuple[Msg, ...] = ()
     """What the student should know about how the check judged (a shape it could not judge
     everywhere, how it judged a pool...): never a reason to fail."""
+    detail: str = ""
+    """For the instructor: the traceback of a check that could not be judged (an error in the
+    exercise's checks.py). Never in a student's report; ``grade --debug``, the pytest plugin and
+    the batch's ``check-errors.txt`` show it."""
 
 
 @dataclass(frozen=True)

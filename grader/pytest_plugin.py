@@ -197,7 +197,8 @@ class CheckItem(pytest.Item):
         self.result = self.grading.verdicts[self.spec.id] = self.grading.verdict(self.spec)
         if self.result.error:
             pytest.fail(f"concurrency grader error on check {self.spec.id} (not the submission's fault):\n"
-                        + _explain(self.result.failure), pytrace=False)
+                        + _explain(self.result.failure)
+                        + (f"\n\n{self.result.detail}" if self.result.detail else ""), pytrace=False)
 
     def runtest(self) -> None:
         if not self.result.passed:

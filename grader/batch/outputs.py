@@ -81,7 +81,8 @@ def write_outputs(
 
     Names are the file names above (``"junit.xml"``, ``"grades.csv"``,
     ``"moodle_grading_worksheet.csv"``, ``"moodle_grading_worksheet_<exercise>.csv"``,
-    ``"canvas_gradebook.csv"``, ``"summary.txt"``, ``"summary.json"``, ``"index.html"``) and ``"feedback"`` and
+    ``"canvas_gradebook.csv"``, ``"summary.txt"``, ``"summary.json"``, ``"index.html"``, ``"check-errors.txt"``
+    when a check of the exercise itself failed) and ``"feedback"`` and
     ``"results"`` for the two folders. ``graded`` may be in any order and may hold results for
     exercises not in ``exercises`` (they are left out); the output is the same for the same input.
     """
@@ -147,4 +148,13 @@ def write_outputs(
     paths["summary.json"].write_text(dumps(summary), encoding="utf-8", newline="\n")
     paths["summary.txt"] = out / "summary.txt"
     paths["summary.txt"].write_text(format_summary(summary, lang), encoding="utf-8", newline="\n")
+    errors = out / "check-errors.txt"
+    blocks = [f"{row.student.key} {ex.id}: check {c.id} could not be judged\n{c.detail}\n"
+              for row in rows for ex in exercises if row.cells[ex.id].result is not None
+              for c in row.cells[ex.id].result.checks if c.detail]
+    if blocks:  # for the instructor: what in the exercise's checks.py failed, once per student and check
+        errors.write_text("\n".join(blocks), encoding="utf-8", newline="\n")
+        paths["check-errors.txt"] = errors
+    elif errors.exists():
+        errors.unlink()
     return paths

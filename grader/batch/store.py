@@ -49,7 +49,7 @@ def result_from_dict(d: dict) -> GradeResult:
     """The GradeResult ``result_to_dict`` wrote."""
     checks = tuple(CheckResult(id=c["id"], title=_msg(c["title"]), points=c["points"], max_points=c["max_points"],
                                passed=c["passed"], failure=_failure(c.get("failure")), seconds=c.get("seconds", 0.0),
-                               error=c.get("error", False)) for c in d["checks"])
+                               error=c.get("error", False), detail=c.get("detail", "")) for c in d["checks"])
     return GradeResult(
         exercise=d["exercise"], exercise_title=_msg(d["exercise_title"]), submission=d["submission"],
         checks=checks, seed=d["seed"], seconds=d["seconds"], timestamp=d["timestamp"], output=d.get("output", ""),

@@ -95,6 +95,9 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     p.add_argument("--doctor", action="store_true", help=t(
         "このマシンで有効な保護を表示", "show which protections are active on this machine"))
     p.add_argument("--no-color", action="store_true", help=t("端末レポートに色を付けない", "no colours in the terminal report"))
+    p.add_argument("--debug", action="store_true", help=t(
+        "判定できなかったチェックのトレースバックを表示（教員向け: checks.py の誤り）",
+        "show the traceback of a check that could not be judged (for instructors: an error in checks.py)"))
     p.add_argument("--server", metavar="URL", help=t(
         "このマシンではなく採点サービス（grade serve）で採点する。既定: $GRADER_SERVER",
         "grade on a grading service (grade serve) instead of this machine; default: $GRADER_SERVER"))
@@ -326,6 +329,10 @@ def run(argv: list[str]) -> int:
         _write(args.html, render_html(result, lang).encode("utf-8"))
     color = not args.no_color and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     sys.stdout.write(render_terminal(result, lang, color))
+    if args.debug or os.environ.get("GRADER_DEBUG"):
+        for check in result.checks:
+            if check.detail:
+                sys.stderr.write(f"grade: check {check.id} could not be judged:\n{check.detail}\n")
     return EXIT_PASS if result.passed else EXIT_FAIL
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import traceback
 
 from ..exercises.catalog import CheckSpec, Exercise
 from ..model import CheckResult, Failure, Msg
@@ -37,6 +38,7 @@ def judge_one(spec: CheckSpec, fn, obs: Observation) -> CheckResult:
     t0 = time.perf_counter()
     failure: Failure | None = None
     error = False
+    detail = ""
     notes: tuple[Msg, ...] = ()
     narrowed = _narrow(obs, spec)
     if narrowed is None:
@@ -51,18 +53,31 @@ def judge_one(spec: CheckSpec, fn, obs: Observation) -> CheckResult:
             notes = (said,) if isinstance(said, Msg) else tuple(m for m in said or () if isinstance(m, Msg))
         except AssertionError as exc:
             failure = _as_failure(exc)
-        except Exception as exc:  # the grader's own fault: reported as an error, not the student's
+        except Exception as exc:  # the exercise's fault (its checks.py): an error, not the student's
             error = True
-            failure = Failure(summary=Msg(f"採点器の内部エラー: {type(exc).__name__}: {exc}",
-                                          f"grader internal error: {type(exc).__name__}: {exc}"))
+            failure = _cannot_judge(exc)
+            detail = _traceback()
     if failure is not None and failure.replay is None and obs.replay:
         failure = dataclasses.replace(failure, replay=obs.replay)
     passed = failure is None
     return CheckResult(
         id=spec.id, title=spec.title, points=spec.points if passed else 0.0, max_points=spec.points,
         passed=passed, failure=failure, seconds=time.perf_counter() - t0, error=error,
-        notes=notes if passed else (),
+        notes=notes if passed else (), detail=detail,
     )
+
+
+def _cannot_judge(exc: BaseException) -> Failure:
+    return Failure(
+        summary=Msg("このチェックは判定できませんでした（課題の側の誤りで、あなたのプログラムのせいではありません。TA に知らせてください）",
+                    "this check could not be judged (a fault of the exercise, not of your program: tell your TA)"),
+        observed=Msg.same(f"{type(exc).__name__}: {exc}"[:300]))
+
+
+def _traceback(limit: int = 60) -> str:
+    """The exception being handled, as the instructor needs it (its last ``limit`` lines)."""
+    lines = traceback.format_exc().rstrip("\n").split("\n")
+    return "\n".join(lines[-limit:])
 
 
 def _as_failure(exc: AssertionError) -> Failure:
@@ -75,8 +90,15 @@ def _as_failure(exc: AssertionError) -> Failure:
 
 
 def judge(exercise: Exercise, obs: Observation) -> list[CheckResult]:
-    """Every check of ``exercise``, in the YAML's order."""
-    module = exercise.checks_module()
+    """Every check of ``exercise``, in the YAML's order (each an error when its checks.py cannot
+    even be loaded)."""
+    try:
+        module = exercise.checks_module()
+    except Exception as exc:  # a syntax or import error in checks.py: no check can be judged
+        failure, detail = _cannot_judge(exc), _traceback()
+        return [CheckResult(id=spec.id, title=spec.title, points=0.0, max_points=spec.points, passed=False,
+                            failure=dataclasses.replace(failure, replay=obs.replay), error=True, detail=detail)
+                for spec in exercise.checks]
     return [judge_one(spec, getattr(module, f"check_{spec.id}", None), obs) for spec in exercise.checks]
 
 
