@@ -17,6 +17,11 @@ EXIT_PASS, EXIT_FAIL, EXIT_CANNOT = 0, 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        # No abbreviations: `--course DIR` must never be read as `--course-key DIR`.
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str):  # one line, not argparse's usage block
         raise GraderInputError(Msg(f"使い方の誤り: {message}（grade --help を参照）",
                                    f"usage error: {message} (see grade --help)"))
@@ -104,6 +109,9 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     p.add_argument("--course-key", metavar="KEY", help=t(
         "採点サービスが求めるコースキー（既定: $GRADER_COURSE_KEY）",
         "the course key a grading service asks for (default: $GRADER_COURSE_KEY)"))
+    p.add_argument("--course", metavar="DIR", help=t(
+        "コースのフォルダ（assignments/ と data/ を含む。既定: $GRADER_COURSE、なければ同梱のコース）",
+        "the course folder (holding assignments/ and data/; default: $GRADER_COURSE, else the packaged course)"))
     return p
 
 
@@ -152,6 +160,7 @@ def _serve(argv: list[str]) -> int:
                         "default: none, the client is the connection's peer")
     p.add_argument("--uploads-at-once", type=int, default=None, metavar="N",
                    help="uploads read at once, which bounds their memory (default: 4 per worker, at least 8)")
+    p.add_argument("--course", metavar="DIR", help="the course folder (default: $GRADER_COURSE, else the packaged course)")
     args = p.parse_args(argv)
     if not local_grading_possible():
         raise _linux_only("grade serve")
@@ -197,6 +206,7 @@ def _batch(argv: list[str]) -> int:
                    help="what all zips together may hold, uncompressed (default 4096)")
     p.add_argument("--student-extract-mb", type=int, default=None, metavar="MB",
                    help="what one student's own zips may hold, uncompressed (default 100)")
+    p.add_argument("--course", metavar="DIR", help="the course folder (default: $GRADER_COURSE, else the packaged course)")
     args = p.parse_args(argv)
     lang = pick_lang(args.lang)
     if args.exercise:
@@ -235,6 +245,7 @@ def _merge(argv: list[str]) -> int:
     p.add_argument("parts", nargs="+", help="output folders of the shards")
     p.add_argument("--out", required=True)
     p.add_argument("--lang", choices=("ja", "en"), help="feedback language (default: the course's language)")
+    p.add_argument("--course", metavar="DIR", help="the course folder (default: $GRADER_COURSE, else the packaged course)")
     args = p.parse_args(argv)
     outcome = merge([Path(x) for x in args.parts], Path(args.out), pick_lang(args.lang))
     sys.stdout.write(outcome.summary)
@@ -260,8 +271,23 @@ def _write(path: str, data: bytes) -> None:
                                    f"cannot write the report {path}: {exc.strerror}")) from None
 
 
+def _select_course(argv: list[str]) -> None:
+    """``--course DIR`` (any subcommand), before anything reads the course: as ``GRADER_COURSE``."""
+    for i, arg in enumerate(argv):
+        value = arg.split("=", 1)[1] if arg.startswith("--course=") else (
+            argv[i + 1] if arg == "--course" and i + 1 < len(argv) else None)
+        if value is None:
+            continue
+        if not (Path(value) / "assignments").is_dir():
+            raise GraderInputError(Msg(f"{value} はコースのフォルダではありません（assignments/ がありません）",
+                                       f"{value} is not a course folder (it has no assignments/)"))
+        os.environ["GRADER_COURSE"] = str(Path(value).resolve())  # the engine's child and workers read it too
+        return
+
+
 def run(argv: list[str]) -> int:
     """The command's body; raises GraderInputError for what it cannot grade."""
+    _select_course(argv)
     if argv[:1] == ["batch"]:
         return _batch(argv[1:])
     if argv[:1] == ["merge"]:

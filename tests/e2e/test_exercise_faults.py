@@ -64,3 +64,19 @@ def test_the_student_reads_it_is_not_their_fault_and_the_instructor_gets_the_tra
         assert batch.returncode == 0, batch.stderr
         errors = (out / "check-errors.txt").read_text(encoding="utf-8")
         assert "2212345 broken_checks: check" in errors and "Traceback" in errors
+
+
+def test_a_course_is_chosen_with_course_dir_and_no_option_is_abbreviated(tmp_path):
+    with instructor_course(tmp_path / "course", {"broken_checks": (YAML, RAISES)}) as course:
+        path = tmp_path / "broken_checks.py"
+        path.write_text((ROOT / "reference" / "counter_lck.py").read_text(encoding="utf-8"), encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if k != "GRADER_COURSE"}
+        chosen = subprocess.run([sys.executable, "-m", "grader", str(path), "--course", str(course), "--lang", "en"],
+                                capture_output=True, text=True, env=env, timeout=300)
+        assert "broken checks [broken_checks]" in chosen.stdout, chosen.stdout + chosen.stderr
+        short = subprocess.run([sys.executable, "-m", "grader", str(path), "--course-k", "x", "--lang", "en"],
+                               capture_output=True, text=True, env=env, timeout=300)
+        assert short.returncode == 2 and "unrecognized arguments: --course-k" in short.stderr, short.stderr
+        wrong = subprocess.run([sys.executable, "-m", "grader", str(path), "--course", str(tmp_path), "--lang", "en"],
+                               capture_output=True, text=True, env=env, timeout=300)
+        assert wrong.returncode == 2 and wrong.stderr.count("\n") == 1 and "not a course folder" in wrong.stderr
