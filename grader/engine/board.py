@@ -122,13 +122,6 @@ class Board:
         n = _HEADER.unpack_from(self.mm, 0)[1]
         return any(self._slot(k)[1] == pid and self._slot(k)[0] not in (DONE, 0) for k in range(n))
 
-    def many(self) -> bool:
-        """Another process of the board is not done (cheap enough for every scheduling point)."""
-        if self.free:
-            return False
-        n = _HEADER.unpack_from(self.mm, 0)[1]
-        return any(self._slot(k)[0] not in (DONE, 0) for k in range(n) if k != self.me)
-
     # -- joining and leaving ------------------------------------------------------------------
 
     def reserve(self) -> None:

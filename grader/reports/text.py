@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import re
 
-__all__ = ["strip_ansi", "xml_safe", "head_tail", "one_line", "html_text", "visible", "visible_lines"]
+__all__ = ["strip_ansi", "xml_safe", "head_tail", "one_line", "html_text", "visible"]
 
 _ANSI = re.compile(
     r"""
@@ -37,7 +37,6 @@ def _marker(match: "re.Match[str]") -> str:
 # What can end a line or steer a terminal besides ESC: C0 (TAB kept), DEL, C1, the Unicode line
 # and paragraph separators.
 _CONTROLS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
-_C1_AND_DEL = re.compile("[\x7f-\x9f\u2028\u2029]")
 
 
 def _shown(match: "re.Match[str]") -> str:
@@ -54,11 +53,6 @@ def visible(s: str) -> str:
     control that could end the line or steer the terminal shown as a visible marker (a newline as
     ``␊``, C1's ``0x9b`` as the text ``\\x9b``). A thread name or a dict key stays on its line."""
     return _CONTROLS.sub(_shown, strip_ansi(s))
-
-
-def visible_lines(s: str) -> str:
-    """``visible`` for text whose newlines are its own (a report): those are kept, the rest shown."""
-    return "\n".join(_C1_AND_DEL.sub(_shown, xml_safe(line)) for line in strip_ansi(s).replace("\r", "␍").split("\n"))
 
 
 def strip_ansi(s: str) -> str:

@@ -17,7 +17,7 @@ from grader.model import CheckResult, Failure, GradeResult, Msg, Note
 from grader.reports.gradescope import dumps, render_gradescope
 from grader.reports.junit import fmt_time, render_junit
 from grader.reports.terminal import pick_lang, render_terminal
-from grader.reports.text import head_tail, one_line, strip_ansi, visible, visible_lines, xml_safe
+from grader.reports.text import head_tail, one_line, strip_ansi, visible, xml_safe
 
 HERE = Path(__file__).resolve()
 SCHEMA_CANDIDATES = (
@@ -490,6 +490,5 @@ def test_a_student_string_stays_on_its_line_in_every_text_output():
             summary=Msg.same("s"), observed=Msg.same("o"), trace=(Msg.same("w"),))),)), "en", color=False).count("\n")
 
 
-def test_visible_keeps_a_report_s_own_lines():
+def test_visible_shows_what_would_end_a_line():
     assert visible("a\nb\tc\x7f") == "a␊b\tc␡"
-    assert visible_lines("one\ntwo\x85\rthree") == "one\ntwo\\x85␍three"

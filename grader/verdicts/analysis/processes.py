@@ -12,11 +12,15 @@ Pure: no I/O.
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Sequence
 
 from grader.memo import by_events
+from grader.model import Msg
 
 from ._common import proc_of
+from .holds import held_locks
+from .sync import lock_verdict
 
 _VIA = {"get": "get", "__getitem__": "[]", "__setitem__": "[]", "__contains__": "in", "setdefault": "get",
         "pop": "pop", "__delitem__": "del", "value": "."}
@@ -84,8 +88,6 @@ def process_races(events: Sequence[dict]) -> list[tuple[dict, dict]]:
     """Pairs ``(read, write)`` of one shared location by two processes with no ``multiprocessing``
     lock held across both (the first pair of each pair of lines): where a lost update between
     processes can happen. Each event is the run's own ``xmem`` (its ``key`` as the program gave it)."""
-    from .holds import held_locks
-
     raw = [e for e in events if e["k"] == "xmem"]
     parent, born, ended = _lineage(events)
     where = [i for i, e in enumerate(events) if e["k"] == "xmem"]
@@ -186,12 +188,6 @@ def process_lock_verdict(events: Sequence[dict]):
     """``lock_verdict`` between the run's processes: is one ``multiprocessing`` Lock, shared by
     every process, held across each read-modify-write of what they share? Told in processes'
     words; a ``threading.Lock`` that each child holds its own copy of is named as such."""
-    import dataclasses
-
-    from grader.model import Msg
-
-    from .sync import lock_verdict
-
     v = lock_verdict(process_view(events))
     if v.ok:
         return v
