@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 
 from .exercises import plan
 from .exercises.catalog import Exercise, course
+from .exercises.fingerprint import SHORT, exercise_fingerprint
 from .model import CheckResult, Failure, GradeResult, Msg, Note
 from .runner.engine_process import EngineProcess
 from .runner.launcher import execute
@@ -66,21 +67,27 @@ def observe(submission: Submission, exercise: Exercise, seeds: list[int], jobs: 
 def grade_submission(submission: Submission, exercise: Exercise, seed: int = 1, *,
                      jobs: int | None = None, explicit_exercise: bool = False,
                      student_key: str | None = None, student_name: str | None = None,
-                     engine: EngineProcess | None = None) -> GradeResult:
-    """Grade one decoded submission against one exercise (``engine``: a child started early)."""
+                     engine: EngineProcess | None = None, observed: dict | None = None) -> GradeResult:
+    """Grade one decoded submission against one exercise (``engine``: a child started early;
+    ``observed``: see ``grade_seeds``)."""
     return grade_seeds(submission, exercise, [seed], jobs=jobs, explicit_exercise=explicit_exercise,
-                       student_key=student_key, student_name=student_name, engine=engine)[0]
+                       student_key=student_key, student_name=student_name, engine=engine, observed=observed)[0]
 
 
 def grade_seeds(submission: Submission, exercise: Exercise, seeds: list[int], *,
                 jobs: int | None = None, explicit_exercise: bool = False,
                 student_key: str | None = None, student_name: str | None = None,
-                engine: EngineProcess | None = None) -> list[GradeResult]:
+                engine: EngineProcess | None = None, observed: dict | None = None) -> list[GradeResult]:
     """Grade one submission once per base seed, all in one engine child; result ``i`` is exactly
-    what ``grade_submission(..., seeds[i])`` gives (same runs, same verdicts, same messages)."""
+    what ``grade_submission(..., seeds[i])`` gives (same runs, same verdicts, same messages).
+
+    ``observed``: a dict that receives the ``Observation`` of each seed that ran (nothing when the
+    program could not be run), for reports of the runs themselves (``grade --events``)."""
     t0 = time.perf_counter()
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
     observations, engine_error, unrunnable = observe(submission, exercise, seeds, jobs, explicit_exercise, engine)
+    if observed is not None:
+        observed.update(observations)
     results = []
     for seed in seeds:
         notes = list(submission.notes)
@@ -103,7 +110,8 @@ def grade_seeds(submission: Submission, exercise: Exercise, seeds: list[int], *,
             exercise=exercise.id, exercise_title=exercise.title, submission=submission.path,
             checks=tuple(checks), seed=seed, seconds=(time.perf_counter() - t0) / len(seeds), timestamp=stamp,
             output=output, notes=tuple(notes), student_key=student_key, student_name=student_name,
-            properties={"exercise_version": exercise.version},
+            properties={"exercise_version": exercise.version,
+                        "exercise_fingerprint": exercise_fingerprint(exercise)[:SHORT]},
         ))
     return results
 

@@ -116,6 +116,7 @@ class _GradingSession:
     def properties(self) -> list[tuple[str, str]]:
         """What ``grade --junit`` says of the grading as ``<testsuite>`` properties, for the checks
         judged in this session."""
+        from .exercises.fingerprint import SHORT, exercise_fingerprint
         from .reports.junit import fmt_number
 
         results = [self.verdicts[spec.id] for spec in self.exercise.checks if spec.id in self.verdicts]
@@ -125,6 +126,7 @@ class _GradingSession:
         props += [(f"check.{r.id}.score", fmt_number(r.points)) for r in results]
         props += [(f"note.{i}", note.msg.en) for i, note in enumerate(self.submission.notes, 1)]
         props.append(("exercise_version", str(self.exercise.version)))
+        props.append(("exercise_fingerprint", exercise_fingerprint(self.exercise)[:SHORT]))
         return props
 
     # -- hooks (active only while registered) ------------------------------------------------

@@ -8,7 +8,7 @@ from grader.model import Msg
 from grader.verdicts.analysis import lock_verdict
 from grader.verdicts.analysis.timeline import lock_timeline
 from grader.verdicts.common import check_runs  # noqa: F401  (the shared `runs` check)
-from grader.verdicts.kit import (assert_exact_tallies, assert_from_the_threads, assert_one_thread_per_call,
+from grader.verdicts.kit import (assert_exact_tallies, assert_from_the_threads, assert_one_thread_per_call, counted_records,
                                  assert_printed_after_all_ended, assert_started_before_joined, where)
 from grader.verdicts.integrity import check_integrity  # noqa: F401  (the shared `integrity` check)
 
@@ -51,7 +51,7 @@ def check_concurrent(obs):
     calls handed to it together and running at the same time)."""
     notes = []
     for run in obs.runs:
-        note = assert_one_thread_per_call(run, "counter", sum(len(t) for t in run.types[:9]))
+        note = assert_one_thread_per_call(run, "counter", sum(len(t) for t in counted_records(run)))
         if note is None:
             assert_started_before_joined(run, "counter")
         elif note not in notes:

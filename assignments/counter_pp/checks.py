@@ -2,9 +2,9 @@
 import ast
 
 from grader.model import Failure, Msg
-from grader.verdicts.analysis import agrees, calls, expected_tally
+from grader.verdicts.analysis import agrees, calls
 from grader.verdicts.common import check_runs, run_label, why_not_normal  # noqa: F401
-from grader.verdicts.kit import assert_exact_tallies, fmt_dict, printed_tally, where
+from grader.verdicts.kit import assert_exact_tallies, counted_records, expected_of, fmt_dict, printed_tally, where
 from grader.verdicts.integrity import check_integrity  # noqa: F401  (the shared `integrity` check)
 
 DICTS = ("dict", "defaultdict", "Counter", "OrderedDict")
@@ -48,7 +48,7 @@ def own_copies(run):
     """The lecture's counter_mp.py: the children counted in their own copies of the dict and
     nothing came back, so the parent printed its dict unchanged. A failure saying so, or None."""
     got, ln = printed_tally(run)
-    if got is None or got == expected_tally(run.types) or _received(run):
+    if got is None or got == expected_of(run) or _received(run):
         return None
     children = [c for c in _calls(run) if c.proc != 0 and isinstance(c.args, list)
                 and any(isinstance(a, dict) for a in c.args)]
@@ -80,7 +80,7 @@ def check_processes(obs):
     """Each counter call runs in a child process of its own, not in a thread."""
     for run in obs.runs:
         cs = _calls(run)
-        expected = sum(len(t) for t in run.types[:9])
+        expected = sum(len(t) for t in counted_records(run))
         in_parent = [c for c in cs if c.proc == 0]
         assert not in_parent, Failure(
             summary=Msg("counter が親プロセスの中で実行されています", "counter ran inside the parent process"),
@@ -116,7 +116,7 @@ def check_pipe(obs):
             expected=Msg("親プロセスで cnt_dct = pp2.recv()", "in the parent: cnt_dct = pp2.recv()"),
             observed=Msg("親プロセスで recv が一度も呼ばれませんでした", "the parent never called recv"),
             where=run_label(run))
-        types = {t for row in run.types[:9] for t in row}
+        types = {t for row in counted_records(run) for t in row}
         for c in _calls(run):
             mine = [a for a in (c.args if isinstance(c.args, list) else []) if isinstance(a, str) and a in types]
             sent = [e["val"] for e in run.events if e["k"] == "send" and e["proc"] == c.proc

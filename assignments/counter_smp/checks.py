@@ -1,9 +1,9 @@
 """Checks of counter_smp (see assignment.yaml). Run by ``grade`` or ``pytest --submission``."""
 from grader.model import Failure, Msg
-from grader.verdicts.analysis import expected_tally, peak_inside, sync_objects
+from grader.verdicts.analysis import peak_inside, sync_objects
 from grader.verdicts.analysis.timeline import semaphore_timeline
 from grader.verdicts.common import check_runs, run_label  # noqa: F401  (the shared `runs` check)
-from grader.verdicts.kit import (assert_exact_tallies, assert_from_the_threads, fmt_dict, no_tally_failure,
+from grader.verdicts.kit import (assert_exact_tallies, assert_from_the_threads, expected_of, fmt_dict, no_tally_failure,
                                  printed_tally, threads_left_it, where)
 from grader.verdicts.integrity import check_integrity  # noqa: F401  (the shared `integrity` check)
 
@@ -54,7 +54,7 @@ def check_exact_with_one(obs):
 def check_tally(obs):
     """The printed tally is one the observed schedule can produce."""
     for run in obs.runs:
-        true = expected_tally(run.types)
+        true = expected_of(run)
         got, ln = printed_tally(run)
         assert got is not None, no_tally_failure(run, true)
         missing = [k for k in true if k not in got]

@@ -2,7 +2,7 @@
 
 Each submission is graded in isolation (its own child processes, limits and scratch directory),
 so one that crashes, hangs or floods never stops the others. Finished results are cached by
-content, exercise version and seed: Ctrl-C keeps them, and running again grades only what changed.
+content, the exercise's files and seed: Ctrl-C keeps them, and running again grades only what changed.
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..exercises import catalog
+from ..exercises.fingerprint import exercise_fingerprint
 from ..model import Failure, GradeResult, GraderInputError, Msg
 from ..reports.terminal import pick_lang
 from . import store
@@ -170,7 +171,7 @@ def grade_batch(source: Path, out: Path, *, seed: int = 1, jobs: int = 1, lang: 
     inner = 2 if executor != "local" or jobs > 1 else None
     for n, item in enumerate(discovery.items):
         key = store.cache_key(item.path.read_bytes() + f"\0{item.student.key}\0{item.relpath}".encode(),
-                              item.exercise, by_id[item.exercise].version, seed)
+                              item.exercise, exercise_fingerprint(by_id[item.exercise]), seed)
         hit = None if force else cache.get(key)
         if hit is not None:
             graded.append((item, hit))

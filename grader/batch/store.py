@@ -1,8 +1,8 @@
 """Finished results as JSON, so a batch can stop and go on, and shards can be merged.
 
 ``result_to_dict``/``result_from_dict`` round-trip a ``GradeResult`` exactly. The cache key of a
-submission is its content, the exercise's version, the seed and the grader's version: change any
-and it is graded again.
+submission is its content, the exercise's files (their digest), the seed and the grader's version:
+change any and it is graded again.
 """
 from __future__ import annotations
 
@@ -63,11 +63,12 @@ FORMAT = "2"
 carry their timeline, which the HTML feedback draws)."""
 
 
-def cache_key(content: bytes, exercise: str, exercise_version: str, seed: int) -> str:
-    """What decides a result: the file's bytes, the exercise and its version, the seed, the grader
-    and the shape results are stored in."""
+def cache_key(content: bytes, exercise: str, exercise_fingerprint: str, seed: int) -> str:
+    """What decides a result: the file's bytes, the exercise and the digest of the files that
+    judge it (``exercises.fingerprint``: an edited checks.py or data file counts, with or without
+    a new ``version:``), the seed, the grader and the shape results are stored in."""
     h = hashlib.sha256()
-    for part in (__version__, FORMAT, exercise, exercise_version, str(seed)):
+    for part in (__version__, FORMAT, exercise, exercise_fingerprint, str(seed)):
         h.update(part.encode() + b"\0")
     h.update(content)
     return h.hexdigest()

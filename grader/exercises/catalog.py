@@ -4,8 +4,10 @@ Adding an exercise is adding a folder; nothing here names one.
 """
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.util
 import os
+import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -66,6 +68,16 @@ class DataSpec:
 
 
 @dataclass(frozen=True)
+class ResultSpec:
+    """What a program prints as its result, for the kit's tally checks (``result:`` in course.yaml)."""
+
+    marker: str = "集計結果"
+    """The words printed before the result dict."""
+    records: int | None = 9
+    """The result counts the first this many records of the data (None: all of them)."""
+
+
+@dataclass(frozen=True)
 class Course:
     """What every exercise of the course shares (``assignments/course.yaml``)."""
 
@@ -73,6 +85,7 @@ class Course:
     language: str
     data: DataSpec
     root: Path
+    result: ResultSpec = ResultSpec()
 
 
 def _data_spec(raw: dict) -> DataSpec:
@@ -96,8 +109,12 @@ def _course_at(root: Path) -> Course:
     raw: dict = {}
     if path.exists():
         raw = read_yaml(path) or {}
+    result = raw.get("result") or {}
+    records = result.get("records", ResultSpec.records)
     return Course(title=Msg.from_yaml(raw.get("title", "")), language=str(raw.get("language", "ja")),
-                  data=_data_spec(raw.get("data") or {}), root=root)
+                  data=_data_spec(raw.get("data") or {}), root=root,
+                  result=ResultSpec(marker=str(result.get("marker", ResultSpec.marker)),
+                                    records=None if records is None else int(records)))
 
 
 def course() -> Course:
@@ -167,7 +184,7 @@ class Exercise:
 
     def checks_module(self) -> ModuleType:
         """The exercise's check functions (loaded from ``checks.py`` beside the YAML)."""
-        return _load_module(str(self.folder / "checks.py"), f"grader_checks_{self.id}")
+        return load_checks_module(self.folder / "checks.py", f"grader_checks_{self.id}")
 
 
 DEFAULT_LIMITS = {
@@ -210,8 +227,30 @@ def _check(raw: dict) -> CheckSpec:
 
 
 def load_exercise(folder: Path) -> Exercise:
-    """Read one exercise folder."""
-    raw = read_yaml(folder / "assignment.yaml")
+    """Read one exercise folder; a GraderInputError when it is not a usable exercise."""
+    try:
+        exercise = _exercise(folder, read_yaml(folder / "assignment.yaml"))
+    except GraderInputError:
+        raise
+    except Exception as exc:  # a shape check-course would have named: say where, and how to see all
+        raise GraderInputError(Msg(
+            f"課題 {folder.name} の assignment.yaml に誤りがあります（{type(exc).__name__}: {exc}）。"
+            "grade check-course で詳しく確かめられます（TA に知らせてください）",
+            f"the exercise {folder.name} has an error in its assignment.yaml ({type(exc).__name__}: {exc}); "
+            "grade check-course shows where (tell your TA)")) from None
+    groups = {g.name for g in exercise.groups}
+    for c in exercise.checks:
+        unknown = [g for g in c.runs if g not in groups]
+        if unknown:  # else the check would see no run, and the student read that nothing ran
+            raise GraderInputError(Msg(
+                f"課題 {exercise.id} のチェック {c.id} が、runs: にない実行グループ {unknown[0]} を判定します。"
+                "grade check-course で確かめてください（TA に知らせてください）",
+                f"the exercise {exercise.id}'s check {c.id} judges the run group {unknown[0]}, which its runs: "
+                "does not declare; grade check-course shows more (tell your TA)"))
+    return exercise
+
+
+def _exercise(folder: Path, raw: dict) -> Exercise:
     limits = dict(DEFAULT_LIMITS)
     limits.update(raw.get("limits") or {})
     explore = raw.get("explore") or {}
@@ -248,6 +287,41 @@ def get(exercise_id: str) -> Exercise:
         return known[exercise_id]
     from ..sources.infer import unknown_exercise_message
     raise GraderInputError(unknown_exercise_message(exercise_id, sorted(known)))
+
+
+def load_checks_module(path: Path, name: str) -> ModuleType:
+    """Load an exercise's checks.py, its course's ``assignments/_lib/`` importable as ``_lib``
+    (helpers the exercises share: ``from _lib.tallies import ...``)."""
+    _course_lib(path.parent.parent / "_lib")
+    return _load_module(str(path), name)
+
+
+_LIB = "_lib"
+
+
+def _course_lib(folder: Path) -> None:
+    """Make ``_lib`` this course's (another course's, loaded before in this process, is dropped)."""
+    current = sys.modules.get(_LIB)
+    wanted = str(folder.resolve()) if folder.is_dir() else None
+    if current is not None and getattr(current, "__path__", None) == [wanted]:
+        return
+    if current is not None and not getattr(current, "_grader_course_lib", False):
+        return  # someone else's module named _lib: not ours to replace
+    for name in [m for m in sys.modules if m == _LIB or m.startswith(_LIB + ".")]:
+        del sys.modules[name]
+    if wanted is None:
+        return
+    init = folder / "__init__.py"
+    if init.is_file():
+        spec = importlib.util.spec_from_file_location(_LIB, init, submodule_search_locations=[wanted])
+    else:
+        spec = importlib.machinery.ModuleSpec(_LIB, None, is_package=True)
+    module = importlib.util.module_from_spec(spec)
+    module.__path__ = [wanted]
+    module._grader_course_lib = True
+    sys.modules[_LIB] = module
+    if init.is_file():
+        spec.loader.exec_module(module)
 
 
 def _load_module(path: str, name: str) -> ModuleType:

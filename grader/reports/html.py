@@ -55,6 +55,7 @@ _L: dict[str, Msg] = {
     "output": Msg("プログラムの出力（最初のスケジュール）", "Program output (first schedule)"),
     "no_output": Msg("（出力なし）", "(no output)"),
     "seed": Msg("シード", "seed"),
+    "exercise_version": Msg("課題の版", "exercise version"),
     "made_by": Msg("concurrency grader {v} が作成", "made by concurrency grader {v}"),
     "to_failure": Msg("理由を見る", "see why"),
 }
@@ -278,7 +279,11 @@ def result_section(result: GradeResult, lang: Lang, level: int = 1, prefix: str 
     output = head_tail(result.output.replace("\r\n", "\n"), OUTPUT_LIMIT) if result.output else ""
     parts.append(f'<details class="card output"><summary>{esc(_t("output", lang))}</summary>'
                  f'<pre>{esc(output) if output else esc(_t("no_output", lang))}</pre></details>')
-    parts.append(f'<p class="muted">{esc(_t("seed", lang))}: {result.seed}</p>')
+    judged = result.properties.get("exercise_fingerprint")
+    version = result.properties.get("exercise_version")
+    extra = (f' · {esc(_t("exercise_version", lang))} {esc(version)}' if version else "") + (
+        f' ({esc(judged)})' if judged else "")
+    parts.append(f'<p class="muted">{esc(_t("seed", lang))}: {result.seed}{extra}</p>')
     parts.append("</section>")
     return "\n".join(parts)
 

@@ -288,8 +288,9 @@ def _record(schedule: Schedule, ws: Workspace, result: dict, key: bytes, sites: 
             e["x"] = shared.setdefault(e["x"], len(shared) + 1)
     stable = Stabilizer(str(ws.root), _ENGINE_DIR)
     stable.events(events)
-    raw, cut = read_capped(ws.raw(schedule.key), RAW_CAP)
+    raw, raw_cut = read_capped(ws.raw(schedule.key), RAW_CAP)
     lines = ws.variants[(schedule.variant, schedule.base_seed)]
+    declared = course().result
     return RunRecord(
         schedule=schedule,
         data_lines=lines,
@@ -299,9 +300,11 @@ def _record(schedule: Schedule, ws: Workspace, result: dict, key: bytes, sites: 
         timed_out=bool(result["timed_out"]),
         wall_seconds=float(result["wall"]),
         raw_output=stable.text(raw.decode("utf-8", "replace")),
-        output_truncated=cut,
+        output_truncated=raw_cut,
         runner_killed=runner_killed,
         tampered=forged + dropped,
         types=ws.values(schedule.variant, schedule.base_seed),
         accesses_cut=cut,
+        result_marker=declared.marker,
+        result_records=declared.records,
     )

@@ -41,24 +41,19 @@ RESULT_FORMAT = "1"
 @lru_cache(maxsize=None)
 def grader_fingerprint() -> str:
     """A digest of everything a verdict can depend on besides the submission: the grader's code,
-    the course's exercises and checks and its data. Editing any of them (even without bumping a
-    version) means results kept from before are not reused."""
-    from ..exercises.catalog import course_root
+    the course's exercises and checks and its data (``course_fingerprint``). Editing any of them
+    (even without bumping a version) means results kept from before are not reused."""
+    from ..exercises.fingerprint import course_fingerprint
 
     h = hashlib.sha256(f"{__version__}\0{RESULT_FORMAT}\0{sys.version_info[:2]}\0".encode())
     package = Path(__file__).resolve().parents[1]
-    roots = [("grader", package), ("course", course_root() / "assignments"), ("data", course_root() / "data")]
-    for label, root in roots:
-        if not root.is_dir():
-            continue
-        for path in sorted(p for p in root.rglob("*") if p.is_file()):
-            if "__pycache__" in path.parts or path.suffix in (".pyc", ".pyo"):
-                continue
-            rel = path.relative_to(root).as_posix()
-            if label == "grader" and rel.startswith("serve/"):
-                continue  # the service's own code decides no verdict
-            h.update(f"{label}/{rel}\0".encode())
-            h.update(hashlib.sha256(path.read_bytes()).digest())
+    for path in sorted(p for p in package.rglob("*") if p.is_file()):
+        rel = path.relative_to(package).as_posix()
+        if "__pycache__" in path.parts or path.suffix in (".pyc", ".pyo") or rel.startswith(("serve/", "_course/")):
+            continue  # the service's own code decides no verdict; the packaged course is hashed below
+        h.update(f"grader/{rel}\0".encode())
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    h.update(f"course\0{course_fingerprint()}".encode())
     return h.hexdigest()
 
 

@@ -19,10 +19,25 @@ from .common import line_ref, run_label
 from .observation import RunRecord
 
 MARKER = "集計結果"
+"""The lecture's marker; a run carries its course's (``result.marker`` of course.yaml)."""
 
 
-def printed_tally(run: RunRecord, marker: str = MARKER) -> tuple[dict | None, int | None]:
-    """The tally the main process printed after ``marker``, and the source line that printed it."""
+def counted_records(run: RunRecord) -> list[list[str]]:
+    """The values of the records the result counts (``result.records`` of course.yaml: the
+    lecture's first nine Pokémon)."""
+    return run.types[:run.result_records]
+
+
+def expected_of(run: RunRecord, first: int | None = None) -> dict[str, int]:
+    """The exact tally of this run's data: the first ``first`` records, by default as many as the
+    course declares (``result.records`` of course.yaml)."""
+    return expected_tally(run.types, first if first is not None else run.result_records)
+
+
+def printed_tally(run: RunRecord, marker: str | None = None) -> tuple[dict | None, int | None]:
+    """The tally the main process printed after ``marker`` (by default the course's
+    ``result.marker``), and the source line that printed it."""
+    marker = marker or run.result_marker
     got, _, line = find_tally(run.output(), marker)
     ln = None
     if line is not None:
@@ -42,7 +57,8 @@ def where(run: RunRecord, ln: int | None) -> Msg:
     return Msg(f"{ref.ja}, {lab.ja}", f"{ref.en}, {lab.en}")
 
 
-def no_tally_failure(run: RunRecord, expected: dict, marker: str = MARKER) -> Failure:
+def no_tally_failure(run: RunRecord, expected: dict, marker: str | None = None) -> Failure:
+    marker = marker or run.result_marker
     return Failure(
         summary=Msg(f"「{marker}」のあとに辞書が出力されていません",
                     f"no dict was printed after 「{marker}」"),
@@ -104,8 +120,8 @@ def wrong_tally_failure(run: RunRecord, expected: dict, got: dict, ln: int | Non
                    where=where(run, ln), trace=trace, timeline=timeline)
 
 
-def assert_exact_tally(run: RunRecord, first: int = 9, marker: str = MARKER) -> None:
-    """The printed tally equals the counts of ``types[:first]`` of this run's data."""
+def assert_exact_tally(run: RunRecord, first: int | None = None, marker: str | None = None) -> None:
+    """The printed tally equals the counts of the run's data (``expected_of``)."""
     assert_exact_tallies([run], first, marker)
 
 
@@ -163,7 +179,7 @@ def unseen_channels(tree: ast.AST | None) -> list[str]:
     return list(found)
 
 
-def assert_from_the_threads(obs, marker: str = MARKER) -> tuple[Msg, ...]:
+def assert_from_the_threads(obs, marker: str | None = None) -> tuple[Msg, ...]:
     """Positive evidence that the printed tally is the threads' work, wherever threads ran the
     traced function: they wrote some state (``analysis.threads_wrote``). A program whose threads
     wrote nothing (a count made in MainThread beside idle threads) fails. Where the source may
@@ -199,7 +215,7 @@ def assert_from_the_threads(obs, marker: str = MARKER) -> tuple[Msg, ...]:
         where=where(run, ln))
 
 
-def assert_exact_tallies(runs: list[RunRecord], first: int = 9, marker: str = MARKER,
+def assert_exact_tallies(runs: list[RunRecord], first: int | None = None, marker: str | None = None,
                          provenance=threads_left_it) -> None:
     """Every run printed the exact tally of its own data, and it is what the run's shared state
     says (``provenance``: a function ``(run, printed, expected) -> Failure | None``). When several
@@ -208,14 +224,14 @@ def assert_exact_tallies(runs: list[RunRecord], first: int = 9, marker: str = MA
     all comes first."""
     wrong = []
     for run in runs:
-        expected = expected_tally(run.types, first)
+        expected = expected_of(run, first)
         got, ln = printed_tally(run, marker)
         assert got is not None, no_tally_failure(run, expected, marker)
         if got != expected:
             wrong.append((run, expected, got, ln, loss_in(run)[0]))
     if not wrong:
         for run in runs:
-            expected = expected_tally(run.types, first)
+            expected = expected_of(run, first)
             got, _ = printed_tally(run, marker)
             failure = provenance(run, got, expected) if provenance is not None else None
             assert failure is None, failure
@@ -337,9 +353,10 @@ def assert_started_before_joined(run: RunRecord, fn: str | None = None) -> None:
         where=where(run, first.get("ln")))
 
 
-def assert_printed_after_all_ended(run: RunRecord, marker: str = MARKER, fn: str | None = None) -> None:
+def assert_printed_after_all_ended(run: RunRecord, marker: str | None = None, fn: str | None = None) -> None:
     """The line with ``marker`` came after the end of every thread of process 0 (with ``fn``: of
     every thread that ran ``fn``; a daemon that shows progress may well outlive the result)."""
+    marker = marker or run.result_marker
     pos = next((i for i in range(len(run.events) - 1, -1, -1)
                 if run.events[i]["k"] == "out" and run.events[i].get("proc", 0) == 0
                 and marker in run.events[i].get("s", "")), None)

@@ -68,6 +68,10 @@ class RunRecord:
     types: list[list[str]] = field(default_factory=list)
     """The values of each record of this run's data, as the course declares them (for this course:
     ``read_types`` of the lecture, ``[["くさ", "どく"], ...]``)."""
+    result_marker: str = "集計結果"
+    """What the course's programs print before their result (``result.marker`` of course.yaml)."""
+    result_records: int | None = 9
+    """How many records of the data the result counts (``result.records``; None: every one)."""
 
     # -- the program's output ---------------------------------------------------------------
 

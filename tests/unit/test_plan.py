@@ -11,15 +11,17 @@ def course_lines():
     return catalog.data_file().read_text(encoding="utf-8").splitlines()
 
 
-def test_the_course_has_four_exercises_with_the_spec_check_ids():
+def test_the_spec_exercises_have_the_spec_check_ids():
     found = {ex.id: [c.id for c in ex.checks] for ex in catalog.exercises().values()}
     # SPEC's ids, then the 0-point `integrity` check every exercise ends with (a TA reviews it).
-    assert found == {
+    # The course may hold more exercises than SPEC names (an instructor adds folders).
+    spec = {
         "fizz_buzz_mt": ["runs", "import_style", "worker_identity", "listing", "concurrent", "result", "integrity"],
         "counter_lck": ["runs", "tally", "lock", "concurrent", "join", "integrity"],
         "counter_smp": ["runs", "semaphore", "exact_with_one", "tally", "integrity"],
         "counter_pp": ["runs", "tally", "processes", "pipe", "spawn_safe", "integrity"],
     }
+    assert {k: found.get(k) for k in spec} == spec
     assert all(ex.checks[-1].points == 0 and ex.checks[-1].failed_runs for ex in catalog.exercises().values())
 
 

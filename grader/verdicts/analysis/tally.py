@@ -115,8 +115,8 @@ def find_tally(text: str, marker: str = "集計結果") -> tuple[dict | None, in
     return None, idx, line
 
 
-def expected_tally(types: list[list[str]], first: int = 9) -> dict[str, int]:
-    """How many times each type occurs in ``types[:first]``, keys in order of first appearance.
+def expected_tally(types: list[list[str]], first: int | None = 9) -> dict[str, int]:
+    """How many times each type occurs in ``types[:first]`` (None: in all), keys in order of first appearance.
 
     For the course data: ``{'くさ': 3, 'どく': 3, 'ほのお': 3, 'ひこう': 1, 'みず': 3}``.
     """
