@@ -1,3 +1,8 @@
 """The concurrency grader: deterministic grading of Python threading/multiprocessing exercises."""
 
 __version__ = "0.1.0"
+"""The release; a built copy says how many commits past it it was made (``_version.py``)."""
+try:
+    from ._version import __version__  # noqa: F401  (written by the build: hatch_build.py)
+except ImportError:  # a checkout used in place
+    pass
