@@ -84,6 +84,9 @@ class ServeConfig:
     none: the client is the peer of the connection, whatever a header says."""
     uploads_at_once: int | None = None
     """Uploads read at once (default: four per worker, at least 8): what bounds their memory."""
+    lti_config: str | None = None
+    """pylti1p3's JSON tool configuration (``--lti-config``): LTI 1.3 launches and score passback
+    (``grader/serve/lti``); none: no ``/lti/`` routes at all."""
 
     @property
     def upload_slots(self) -> int:
@@ -290,6 +293,10 @@ def create_app(config: ServeConfig) -> Starlette:
 
     course_lang: Lang = pick_lang(None)
     exercises = catalog.exercises()
+    from ..exercises.fingerprint import SHORT, course_fingerprint, exercise_fingerprint
+    # As at start: results are keyed by these files as they were then (grader_fingerprint).
+    course_print = course_fingerprint()[:SHORT]
+    fingerprints = {ex.id: exercise_fingerprint(ex)[:SHORT] for ex in exercises.values()}
     pool = GradingPool(config.workers, config.queue_size, scratch=_scratch_root())
     limiter = RateLimiter(config.rate, config.burst)
     state: dict[str, Any] = {"store": None}
@@ -318,10 +325,13 @@ def create_app(config: ServeConfig) -> Starlette:
                 "lang": lang, "exit_status": 2}
         return JSONResponse(body, status_code=r.status, headers=r.headers)
 
-    async def receive_upload(request: Request) -> tuple[Stored, Lang, bool, bool]:
+    async def receive_upload(request: Request, exercise: str | None = None,
+                             authorized: bool = False) -> tuple[Stored, Lang, bool, bool]:
         """An upload taken in, checked, graded (or found graded): (stored, lang, color, cached).
-        A ``Refusal`` carries the language the upload asked for (``lang``)."""
-        box: dict[str, Lang] = {"lang": lang_of(request.query_params.get("lang"))}
+        A ``Refusal`` carries the language the upload asked for (``lang``). An LTI launch's upload
+        is ``authorized`` (no course key) and graded for its own ``exercise``."""
+        box: dict[str, Any] = {"lang": lang_of(request.query_params.get("lang")), "exercise": exercise,
+                               "authorized": authorized}
         try:
             return await _receive(request, box)
         except Refusal as r:
@@ -378,7 +388,7 @@ def create_app(config: ServeConfig) -> Starlette:
                 if lang_value not in ("ja", "en"):
                     raise Refusal(400, "usage", _M["bad_lang"])
                 lang = box["lang"] = lang_value  # type: ignore[assignment]
-            if config.course_key is not None:
+            if config.course_key is not None and not box["authorized"]:
                 given = request.headers.get("x-course-key") or str(form.get("course_key") or "")
                 if not given:
                     raise Refusal(401, "course_key_missing", _M["no_key"])
@@ -390,7 +400,7 @@ def create_app(config: ServeConfig) -> Starlette:
                 raise Refusal(400, "usage", _M["bad_seed"]) from None
             if not SEED_RANGE[0] <= seed <= SEED_RANGE[1]:
                 raise Refusal(400, "usage", _M["bad_seed"])
-            exercise = str(form.get("exercise") or "").strip() or None
+            exercise = box["exercise"] or str(form.get("exercise") or "").strip() or None
             upload = form.get("file")
             if exercise and (upload is None or isinstance(upload, str)):
                 try:  # grade's order: an exercise that does not exist is said before the file
@@ -538,13 +548,15 @@ def create_app(config: ServeConfig) -> Starlette:
     async def list_exercises(request: Request) -> Response:
         return JSONResponse({"exercises": [
             {"id": ex.id, "file": ex.file, "title": {"ja": ex.title.ja, "en": ex.title.en},
-             "max_score": ex.max_score, "checks": [c.id for c in ex.checks]} for ex in exercises.values()]})
+             "max_score": ex.max_score, "checks": [c.id for c in ex.checks], "version": ex.version,
+             "fingerprint": fingerprints[ex.id]} for ex in exercises.values()],
+            "course_fingerprint": course_print})
 
     async def health(request: Request) -> Response:
         store: ResultStore | None = state["store"]
         problem = await run_in_threadpool(store.health) if store is not None else None
         status = "starting" if not pool.ready else "degraded" if problem else "ok"
-        body = {"status": status, "version": __version__, "pool": pool.stats(),
+        body = {"status": status, "version": __version__, "course_fingerprint": course_print, "pool": pool.stats(),
                 "store": {**store.stats(), "problem": problem} if store is not None else None,
                 "course_key": config.course_key is not None, "rate_per_minute": config.rate}
         return JSONResponse(body, status_code=200 if status == "ok" else 503, headers={"Cache-Control": "no-store"})
@@ -573,6 +585,17 @@ def create_app(config: ServeConfig) -> Starlette:
         Route("/report/{id}/junit.xml", report_junit, methods=["GET"]),
         Route("/healthz", health, methods=["GET"]),
     ]
+    if config.lti_config:
+        try:
+            from .lti.routes import LtiHost, lti_routes
+        except ImportError as exc:
+            raise GraderInputError(Msg(
+                f"--lti-config には追加のパッケージが必要です（{exc.name}）: pip install 'concurrency-grader[serve]'",
+                f"--lti-config needs its extra packages ({exc.name} is missing): pip install 'concurrency-grader[serve]'"
+            )) from None
+        routes += lti_routes(config.lti_config, LtiHost(
+            receive_upload=receive_upload, answer_json=answer_json, store=lambda: state["store"], lang_of=lang_of,
+            exercises=exercises, page_headers=_PAGE_HEADERS, report_headers=_REPORT_HEADERS, refused=refused))
     async def failed(request: Request, exc: Exception) -> Response:
         # Never a bare 500 with a traceback: one log line, and JSON or the message page.
         log.warning("error answering %s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc)

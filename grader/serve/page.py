@@ -53,8 +53,11 @@ _JS_TEXTS: dict[str, Msg] = {
 
 
 def render_upload_page(lang: Lang, exercises: list[tuple[str, Msg]], course_title: Msg, key_required: bool,
-                       server_url: str) -> str:
-    """The upload page in ``lang``: the form, the terminal command for this server, what is kept."""
+                       server_url: str, *, here: str = "/", action: str = "/upload", api: str = "/api/grade",
+                       fixed: tuple[str, Msg] | None = None, notice: str = "") -> str:
+    """The upload page in ``lang``: the form, the terminal command for this server, what is kept.
+    An LTI launch's page (``fixed``: its one exercise) posts to its own ``action``/``api`` and says
+    ``notice`` (who is launched, where the score goes) instead of the terminal command."""
     other = "en" if lang == "ja" else "ja"
 
     def t(key: str) -> str:
@@ -66,6 +69,14 @@ def render_upload_page(lang: Lang, exercises: list[tuple[str, Msg]], course_titl
                  f'placeholder="{t("key_help")}"></p>') if key_required else ""
     texts = json.dumps({k: v(lang) for k, v in _JS_TEXTS.items()}, ensure_ascii=False).replace("</", "<\\/")
     command = f"grade counter_lck.py --server {server_url}"
+    if fixed is not None:
+        choose = (f'<input type="hidden" id="exercise" name="exercise" value="{esc(fixed[0])}">'
+                  f'<strong>{esc(fixed[0])} — {esc(fixed[1](lang))}</strong>')
+        bottom = f"<p>{esc(notice)}</p>"
+    else:
+        choose = (f'<select id="exercise" name="exercise"><option value="" selected>{t("auto")}</option>'
+                  f'{options}</select>')
+        bottom = f'<p>{t("terminal")} <code>{esc(command)}</code></p>'
     return f"""<!DOCTYPE html>
 <html lang="{lang}">
 <head>
@@ -95,18 +106,18 @@ iframe{{width:100%;border:1px solid #dcdcd6;border-radius:10px;background:#f4f4f
 <body>
 <main>
 <div class="card">
-<nav><a id="other-lang" href="/?lang={other}" hreflang="{other}" lang="{other}">{t("other")}</a></nav>
+<nav><a id="other-lang" href="{esc(here)}?lang={other}" hreflang="{other}" lang="{other}">{t("other")}</a></nav>
 <h1>{t("title")}</h1>
 <p class="muted">{esc(course_title(lang))}</p>
 <p>{t("intro")}</p>
-<form id="upload" method="post" action="/upload" enctype="multipart/form-data">
+<form id="upload" method="post" action="{esc(action)}" data-api="{esc(api)}" enctype="multipart/form-data">
 <input type="hidden" name="lang" value="{lang}">
 <div id="drop"><p><label for="file">{t("file")}</label>
 <input id="file" name="file" type="file" accept=".py,.ipynb" required></p>
 <p class="muted" aria-hidden="true">{t("drop")}</p>
 <p id="inferred" class="muted" aria-live="polite"></p></div>
 <p><label for="exercise">{t("exercise")}</label>
-<select id="exercise" name="exercise"><option value="" selected>{t("auto")}</option>{options}</select>
+{choose}
 <label for="seed">{t("seed")}</label> <input id="seed" name="seed" type="number" value="1" step="1"></p>
 {key_field}
 <p><button id="grade" type="submit">{t("grade")}</button></p>
@@ -120,7 +131,7 @@ iframe{{width:100%;border:1px solid #dcdcd6;border-radius:10px;background:#f4f4f
 <iframe id="report" title="{t("report")}" sandbox="allow-same-origin"></iframe>
 </section>
 <div class="card muted">
-<p>{t("terminal")} <code>{esc(command)}</code></p>
+{bottom}
 <p>{t("stored")}</p>
 </div>
 </main>
@@ -157,7 +168,7 @@ PAGE_JS = r"""// The upload page's script: the same form, sent with fetch so the
   async function onFile() {
     inferred.textContent = '';
     const f = file.files[0];
-    if (!f) return;
+    if (!f || exercise.type === 'hidden') return;  // an LTI link's exercise is fixed
     try {
       const r = await fetch('/api/infer?lang=' + lang + '&name=' + encodeURIComponent(f.name));
       const j = await r.json();
@@ -200,7 +211,7 @@ PAGE_JS = r"""// The upload page's script: the same form, sent with fetch so the
         say(T.grading, false);
         let r;
         try {
-          r = await fetch('/api/grade', {method: 'POST', body: data, headers: headers});
+          r = await fetch(form.dataset.api || '/api/grade', {method: 'POST', body: data, headers: headers});
         } catch (e) { say(T.network, true); return; }
         if (r.status === 503 || r.status === 429) {
           const j = await r.json().catch(() => ({}));
@@ -214,7 +225,8 @@ PAGE_JS = r"""// The upload page's script: the same form, sent with fetch so the
         say('', false);
         document.getElementById('summary').textContent =
           fill(T.score, {score: j.score, max: j.tests.reduce((a, t) => a + t.max_score, 0)}) +
-          (j.cached ? ' ' + T.cached : '');
+          (j.cached ? ' ' + T.cached : '') + (j.lti ? ' ' + j.lti.message : '');
+        if (j.lti && j.lti.error) say(j.lti.message, true);  // the LMS did not get the score
         link.href = j.report_url;
         result.hidden = false;
         frame.src = j.report_url;
