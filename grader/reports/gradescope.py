@@ -86,6 +86,7 @@ def render_gradescope(result: GradeResult, lang: Lang) -> dict[str, Any]:
             "exercise": result.exercise,
             "seed": result.seed,
             "submission": _clean(result.submission),
+            **{str(k): str(v) for k, v in result.properties.items()},
         },
     }
 
@@ -93,3 +94,80 @@ def render_gradescope(result: GradeResult, lang: Lang) -> dict[str, Any]:
 def dumps(obj: Any) -> str:
     """``obj`` as JSON text: UTF-8-friendly (no ``\\u`` escapes), indented, keys sorted, final newline."""
     return json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True, allow_nan=False) + "\n"
+
+
+# ------------------------------------------------------------------- the autograder's results.json
+
+VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+FORMATS = ("md", "html")
+
+
+def render_gradescope_autograder(items, lang: Lang, fmt: str = "md", visibility: str = "visible") -> dict[str, Any]:
+    """What ``run_autograder`` writes to ``/autograder/results/results.json``: one object for every
+    exercise of the assignment (``items``: ``GradeResult`` or ``fragment.Ungraded``, in order).
+
+    Top level: ``score`` (the sum of the checks' points; 0 for an exercise that could not be
+    graded), ``output`` (the report, in Markdown or HTML: ``output_format``), ``visibility``,
+    ``stdout_visibility`` (``hidden``: the log is the instructor's), ``tests`` (one per check, its
+    points, ``status`` passed/failed, why it failed in the same format, the same ``visibility``),
+    ``extra_data``. No ``execution_time``: the same files and seed give byte-identical JSON.
+    """
+    from grader.reports.fragment import (Ungraded, failure_html, failure_markdown, report_html,
+                                         report_markdown, ungraded_html, ungraded_markdown)
+
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}")
+    if visibility not in VISIBILITIES:
+        raise ValueError(f"unknown visibility {visibility!r}")
+    several = len(items) > 1
+    tests: list[dict[str, Any]] = []
+    reports: list[str] = []
+    score = 0.0
+    extra: list[dict[str, Any]] = []
+    for item in items:
+        prefix = f"{item.exercise}/" if several else ""
+        if isinstance(item, Ungraded):
+            reason = _clean(item.reason(lang))
+            reports.append(ungraded_markdown(item, lang) if fmt == "md" else ungraded_html(item, lang))
+            for cid, title, pts in item.checks:
+                tests.append({"name": _clean(f"{prefix}{cid}: {title(lang)}"), "score": 0,
+                              "max_score": _number(pts), "status": "failed",
+                              "output": reason if fmt == "md" else f"<p>{_html_escape(reason)}</p>",
+                              "output_format": fmt, "visibility": visibility})
+            extra.append({"exercise": item.exercise, "graded": False, "reason": reason})
+            continue
+        score += item.score
+        reports.append(report_markdown(item, lang) if fmt == "md"
+                       else report_html(item, lang, ident=f"cg-{item.exercise}"))
+        for check in item.checks:
+            if check.passed:
+                output = ""
+            elif fmt == "md":
+                output = failure_markdown(check, lang)
+            else:
+                output = failure_html(check, lang, ident=f"cg-{item.exercise}-t")
+            tests.append({"name": _clean(f"{prefix}{check.id}: {check.title(lang)}"),
+                          "score": _number(check.points), "max_score": _number(check.max_points),
+                          "status": "passed" if check.passed else "failed", "output": output,
+                          "output_format": fmt, "visibility": visibility})
+        extra.append({"exercise": item.exercise, "graded": True, "seed": item.seed,
+                      "submission": _clean(item.submission)})
+    for number, test in enumerate(tests, 1):
+        test["number"] = str(number)
+    joiner = "\n---\n\n" if fmt == "md" else "<hr>\n"
+    return {
+        "score": _number(score),
+        "output": joiner.join(reports),
+        "output_format": fmt,
+        "test_output_format": fmt,
+        "test_name_format": "text",
+        "visibility": visibility,
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        "extra_data": {"exercises": extra},
+    }
+
+
+def _html_escape(text: str) -> str:
+    from grader.reports.text import html_text
+    return html_text(text)

@@ -362,7 +362,8 @@ def test_gradescope(make, lang):
     assert sum(t["score"] for t in data["tests"]) == data["score"]
     assert sum(t["max_score"] for t in data["tests"]) == result.max_score
     assert data["output_format"] == "text"
-    assert data["extra_data"] == {"exercise": result.exercise, "seed": result.seed, "submission": result.submission}
+    assert data["extra_data"] == {"exercise": result.exercise, "seed": result.seed, "submission": result.submission,
+                                  **{k: str(v) for k, v in result.properties.items()}}
     assert [t["number"] for t in data["tests"]] == [str(i) for i in range(1, len(result.checks) + 1)]
     for t, chk in zip(data["tests"], result.checks):
         assert t["name"] == f"{chk.id}: {chk.title(lang)}"

@@ -1,0 +1,114 @@
+"""What every platform's grading step does: find the exercise's file among what a student handed
+in, grade it, and never fail with a traceback (a file that cannot be graded is a result too)."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from ..model import GradeResult, GraderInputError, Msg
+from ..reports.fragment import Ungraded
+
+SKIP = ("__MACOSX", ".git", ".github", "__pycache__", ".ipynb_checkpoints", "node_modules", ".venv", "venv")
+
+
+def check_specs(exercise) -> tuple[tuple[str, Msg, float], ...]:
+    return tuple((c.id, c.title, c.points) for c in exercise.checks)
+
+
+def gradable_files(root: Path) -> list[Path]:
+    """The ``.py`` and ``.ipynb`` files under ``root`` (hidden and tool folders skipped), shallowest first."""
+    found = []
+    for here, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP)
+        for name in sorted(files):
+            if name.casefold().endswith((".py", ".ipynb")) and not name.startswith("."):
+                found.append(Path(here) / name)
+    return sorted(found, key=lambda p: (len(p.relative_to(root).parts), str(p.relative_to(root))))
+
+
+def find_submission(root: Path, exercise_id: str, only_exercise: bool) -> tuple[Path | None, Msg | None]:
+    """The file under ``root`` for ``exercise_id``, found by name as ``grade FILE`` tells the
+    exercise (``s2212345_counter_lck (1).py`` works); when the assignment has this one exercise
+    and the student handed in one file of another name, that file. Else (None, why)."""
+    from ..exercises import catalog
+    from ..sources.infer import infer_exercise
+
+    ex = catalog.get(exercise_id)
+    files = gradable_files(root) if root.is_dir() else []
+    known = catalog.exercises()
+    matches = [p for p in files if infer_exercise(p.name, known) == exercise_id]
+    if matches:
+        return matches[0], None
+    if only_exercise and len(files) == 1 and infer_exercise(files[0].name, known) is None:
+        return files[0], None  # one file of a name of its own: it is the answer (another exercise's is not)
+    shown = ", ".join(str(p.relative_to(root)) for p in files[:10]) or "-"
+    return None, Msg(
+        f"{ex.file} が提出されていません（課題 {exercise_id} のファイル。提出されたファイル: {shown}）",
+        f"no {ex.file} was handed in (the file of exercise {exercise_id}; files handed in: {shown})")
+
+
+def grade_file(path: Path, exercise_id: str, seed: int = 1, shown: str | None = None) -> GradeResult | Ungraded:
+    """Grade the file at ``path`` as ``exercise_id`` (``shown``: its name in the report). A file
+    that cannot be graded, or a fault of the grader's, gives an ``Ungraded`` saying why."""
+    from ..exercises import catalog
+
+    try:
+        ex = catalog.get(exercise_id)
+    except GraderInputError as exc:
+        return Ungraded(exercise_id, Msg.same(exercise_id), exc.msg)
+    try:
+        from ..grading import grade_submission
+        from ..sources.infer import infer_exercise
+        from ..sources.submission import read_submission_bytes, submission_from_bytes
+
+        data, name = read_submission_bytes(str(path))
+        submission = submission_from_bytes(data, shown or name, name)
+        explicit = infer_exercise(name, catalog.exercises()) != ex.id
+        return grade_submission(submission, ex, seed, explicit_exercise=explicit)
+    except GraderInputError as exc:
+        return Ungraded(ex.id, ex.title, exc.msg, check_specs(ex), shown)
+    except Exception as exc:  # the grader's own fault: a result saying so, never a traceback
+        if os.environ.get("GRADER_DEBUG"):
+            import traceback
+            traceback.print_exc()
+        return Ungraded(ex.id, ex.title, internal_error(exc), check_specs(ex), shown)
+
+
+def internal_error(exc: BaseException) -> Msg:
+    what = f"{type(exc).__name__}: {exc}"
+    return Msg(f"採点器の内部エラーのため採点できませんでした（{what}）。担当教員に連絡してください。",
+               f"the grader failed with an internal error ({what}); please tell your instructor.")
+
+
+def grade_folder(root: Path, exercise_ids: list[str], seed: int = 1) -> list[GradeResult | Ungraded]:
+    """Every exercise of ``exercise_ids``, each from its file under ``root``."""
+    from ..exercises import catalog
+
+    items: list[GradeResult | Ungraded] = []
+    for eid in exercise_ids:
+        try:
+            ex = catalog.get(eid)
+        except GraderInputError as exc:
+            items.append(Ungraded(eid, Msg.same(eid), exc.msg))
+            continue
+        path, why = find_submission(root, eid, len(exercise_ids) == 1)
+        if path is None:
+            items.append(Ungraded(ex.id, ex.title, why, check_specs(ex)))
+            continue
+        items.append(grade_file(path, eid, seed, shown=path.relative_to(root).as_posix()))
+    return items
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8), making the folder; a failure is one line, exit status 2."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise GraderInputError(Msg(f"書き込めません: {path}: {exc.strerror}",
+                                   f"cannot write {path}: {exc.strerror}")) from None
+
+
+def say(text: str) -> None:
+    sys.stderr.write(text.rstrip("\n") + "\n")
