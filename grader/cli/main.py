@@ -32,6 +32,8 @@ _EPILOG = {
   grade serve      採点サービスを起動する（学生は grade --server URL で使う）
   grade batch      クラス全員の提出をまとめて採点する（フォルダまたは Moodle の zip）
   grade merge      grade batch --shard で分けた結果を1つにまとめる
+  grade check-course [DIR]  コースのフォルダ（course.yaml と各 assignment.yaml、checks.py）を検査する
+  grade export     Gradescope・GitHub Classroom・PrairieLearn・Moodle CodeRunner 用のファイルを書き出す
   （それぞれ grade serve --help のように詳しい使い方を表示できます）
 
 終了ステータス:
@@ -47,6 +49,8 @@ _EPILOG = {
   grade serve      run the grading service (students use grade --server URL)
   grade batch      grade a whole class at once (a folder or a Moodle zip)
   grade merge      merge the outputs of grade batch --shard into one
+  grade check-course [DIR]  validate a course folder (course.yaml, each assignment.yaml, checks.py)
+  grade export     write what Gradescope, GitHub Classroom, PrairieLearn or Moodle CodeRunner grades with
   (each has its own help: grade serve --help)
 
 exit status:
@@ -91,12 +95,22 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
                    help=t("codegrade: properties とスイート出力なし", "codegrade: no properties, no suite output"))
     p.add_argument("--json", metavar="PATH", help=t(
         "結果の JSON を書き出す（Gradescope の results.json 形式）", "write results JSON (Gradescope results.json shape)"))
+    p.add_argument("--github-classroom", metavar="PATH", help=t(
+        "GitHub Classroom の採点ランナーの結果 JSON を書き出す（grade export github-classroom のワークフローが読む）",
+        "write GitHub Classroom's runner result JSON (read by the grade export github-classroom workflow)"))
+    p.add_argument("--prairielearn", metavar="PATH", help=t(
+        "PrairieLearn の外部採点の results.json を書き出す（採点できないファイルは gradable: false）",
+        "write PrairieLearn's external grader results.json (a file that cannot be graded: gradable: false)"))
     p.add_argument("--html", metavar="PATH", help=t(
         "1ファイルの HTML レポートを書き出す（失敗したインターリーブを図示）",
         "write a self-contained HTML report (the failing interleaving drawn)"))
+    p.add_argument("--events", metavar="PATH", help=t(
+        "各実行が記録したイベントを JSON で書き出す（課題を作る教員・TA 向け。形式は docs/events.md）",
+        "write what each run recorded, as JSON (for instructors and TAs writing checks; see docs/events.md)"))
     p.add_argument("--jobs", "-j", type=int, default=None, help=t(
         "並列に実行する数（既定: CPU の数）", "runs in parallel (default: one per CPU)"))
-    p.add_argument("--list", action="store_true", help=t("課題とチェックの一覧", "list the exercises and their checks"))
+    p.add_argument("--list", action="store_true", help=t(
+        "課題とチェックの一覧（コースの誤りがあれば先に表示）", "list the exercises and their checks (the course's errors first, if any)"))
     p.add_argument("--doctor", action="store_true", help=t(
         "このマシンで有効な保護を表示", "show which protections are active on this machine"))
     p.add_argument("--no-color", action="store_true", help=t("端末レポートに色を付けない", "no colours in the terminal report"))
@@ -161,7 +175,16 @@ def _serve(argv: list[str]) -> int:
     p.add_argument("--uploads-at-once", type=int, default=None, metavar="N",
                    help="uploads read at once, which bounds their memory (default: 4 per worker, at least 8)")
     p.add_argument("--course", metavar="DIR", help="the course folder (default: $GRADER_COURSE, else the packaged course)")
+    p.add_argument("--lti-config", metavar="FILE", default=None,
+                   help="LTI 1.3: the tool configuration (pylti1p3's JSON format); see docs/lti.md")
+    p.add_argument("--lti-make-keys", metavar="DIR", default=None,
+                   help="make the tool's LTI key pair (private.key, public.key) in DIR and exit")
     args = p.parse_args(argv)
+    if args.lti_make_keys:
+        from ..serve.lti.config import make_keys
+        for made in make_keys(args.lti_make_keys):
+            print(made)
+        return 0
     if not local_grading_possible():
         raise _linux_only("grade serve")
     from ..runner.launcher import cpu_count
@@ -181,7 +204,8 @@ def _serve(argv: list[str]) -> int:
                              course_key=args.course_key, db=args.db, rate=args.rate,
                              max_results=args.max_results, max_db_bytes=args.max_db_mb << 20,
                              forwarded_allow_ips=args.forwarded_allow_ips,
-                             uploads_at_once=max(1, args.uploads_at_once) if args.uploads_at_once else None))
+                             uploads_at_once=max(1, args.uploads_at_once) if args.uploads_at_once else None,
+                             lti_config=args.lti_config))
 
 
 def _batch(argv: list[str]) -> int:
@@ -252,6 +276,30 @@ def _merge(argv: list[str]) -> int:
     return EXIT_PASS
 
 
+def _check_course(argv: list[str]) -> int:
+    from ..exercises.catalog import course_root
+    from ..exercises.course_check import check_course, has_errors, report
+    from ..reports.terminal import pick_lang
+
+    p = _Parser(prog="grade check-course", description=(
+        "Validate a course folder: course.yaml and every assignment.yaml against their schemas, run groups, "
+        "check functions in checks.py. One line per problem (file:line); exit 2 on an error."))
+    p.add_argument("dir", nargs="?", help="the course folder (default: --course, $GRADER_COURSE, else the packaged course)")
+    p.add_argument("--lang", choices=("ja", "en"), help="message language (default: the course's language)")
+    p.add_argument("--course", metavar="DIR", help="the course folder, as for grade FILE")
+    args = p.parse_args(argv)
+    root = Path(args.dir) if args.dir else course_root()
+    if not root.is_dir():
+        raise GraderInputError(Msg(f"{root} がありません", f"{root} does not exist"))
+    try:
+        lang = pick_lang(args.lang)
+    except Exception:  # the course.yaml being checked may be what cannot be read
+        lang = args.lang or "ja"
+    problems = check_course(root)
+    (sys.stderr if has_errors(problems) else sys.stdout).write(report(problems, lang, root))
+    return EXIT_CANNOT if has_errors(problems) else EXIT_PASS
+
+
 def _list(lang: str) -> str:
     from ..exercises.catalog import exercises
     out = []
@@ -294,9 +342,20 @@ def run(argv: list[str]) -> int:
         return _merge(argv[1:])
     if argv[:1] == ["serve"]:
         return _serve(argv[1:])
+    if argv[:1] == ["check-course"]:
+        return _check_course(argv[1:])
+    if argv[:1] == ["export"]:
+        from ..export.cli import run_export
+        return run_export(argv[1:], _early_lang(argv))
     args = build_parser(_early_lang(argv)).parse_args(argv)
     server = args.server or os.environ.get("GRADER_SERVER") or None
     if args.file and server and not (args.list or args.doctor):
+        if args.github_classroom or args.prairielearn:
+            raise GraderInputError(Msg("--github-classroom と --prairielearn は採点サービスでは使えません（このマシンで採点するときだけ）",
+                                       "--github-classroom and --prairielearn need local grading, not a grading service (--server)"))
+        if args.events:
+            raise GraderInputError(Msg("--events は採点サービスでは使えません（このマシンで採点するときだけ）",
+                                       "--events needs local grading: a grading service (--server) does not send the runs' records"))
         # Standard library only from here on: this is the path a student's Windows laptop takes.
         from ..serve.client import grade_remote
         return grade_remote(server, args.file, exercise=args.exercise, seed=args.seed, lang=args.lang,
@@ -313,7 +372,15 @@ def run(argv: list[str]) -> int:
 
         lang = pick_lang(args.lang)
         if args.list:
+            from ..exercises.catalog import course_root
+            from ..exercises.course_check import check_course, has_errors, report
+            problems = check_course(course_root())
+            if has_errors(problems):  # what would grade wrongly is said before anything is listed
+                sys.stderr.write(report(problems, lang, course_root()))
+                return EXIT_CANNOT
             sys.stdout.write(_list(lang))
+            if problems:
+                sys.stderr.write(report(problems, lang, course_root()))
             return EXIT_PASS
         if not local_grading_possible():
             raise _needs_server(os.path.basename(args.file or "") or "counter_lck.py")
@@ -337,12 +404,15 @@ def run(argv: list[str]) -> int:
             if found is None:
                 raise GraderInputError(cannot_infer_message(args.file, sorted(catalog.exercises())))
             exercise = catalog.get(found)
-    except BaseException:
+    except BaseException as exc:
         if engine is not None:
             engine.discard()
+        if isinstance(exc, GraderInputError) and args.file:
+            _write_platform_ungraded(args, exc.msg)
         raise
+    observed: dict = {}
     result = grade_submission(submission, exercise, args.seed, jobs=args.jobs,
-                              explicit_exercise=bool(args.exercise), engine=engine)
+                              explicit_exercise=bool(args.exercise), engine=engine, observed=observed)
     from ..reports.terminal import render_terminal
     if args.junit:
         from ..reports.junit import render_junit
@@ -353,6 +423,16 @@ def run(argv: list[str]) -> int:
     if args.html:
         from ..reports.html import render_html
         _write(args.html, render_html(result, lang).encode("utf-8"))
+    if args.github_classroom:
+        from ..reports.github_classroom import render_classroom
+        _write(args.github_classroom, _dumps_json(render_classroom(result, lang)))
+    if args.prairielearn:
+        from ..reports.prairielearn import render_prairielearn
+        _write(args.prairielearn, _dumps_json(render_prairielearn(result, lang)))
+    if args.events:
+        from ..reports.events import not_run_reason, render_events
+        _write(args.events, render_events(observed.get(args.seed), exercise=exercise.id, submission=result.submission,
+                                          seed=args.seed, not_run=not_run_reason(result)))
     color = not args.no_color and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     sys.stdout.write(render_terminal(result, lang, color))
     if args.debug or os.environ.get("GRADER_DEBUG"):
@@ -360,6 +440,38 @@ def run(argv: list[str]) -> int:
             if check.detail:
                 sys.stderr.write(f"grade: check {check.id} could not be judged:\n{check.detail}\n")
     return EXIT_PASS if result.passed else EXIT_FAIL
+
+
+def _dumps_json(obj) -> bytes:
+    from ..reports.gradescope import dumps
+    return dumps(obj).encode("utf-8")
+
+
+def _write_platform_ungraded(args, reason: Msg) -> None:
+    """A file that cannot be graded still gives the platforms their result (exit status 2 all the
+    same): PrairieLearn's ``gradable: false``, GitHub Classroom's ``status: error``."""
+    if not (args.github_classroom or args.prairielearn):
+        return
+    try:
+        from ..reports.terminal import pick_lang
+        lang = pick_lang(args.lang)
+    except Exception:
+        lang = "ja"
+    checks: tuple = ()
+    try:
+        from ..exercises import catalog
+        from ..sources.infer import infer_exercise
+        found = args.exercise or infer_exercise(args.file, catalog.exercises())
+        if found in catalog.exercises():
+            checks = tuple((c.id, c.title, c.points) for c in catalog.get(found).checks)
+    except Exception:
+        pass
+    if args.github_classroom:
+        from ..reports.github_classroom import error_classroom
+        _write(args.github_classroom, _dumps_json(error_classroom(reason, lang, checks)))
+    if args.prairielearn:
+        from ..reports.prairielearn import ungradable_prairielearn
+        _write(args.prairielearn, _dumps_json(ungradable_prairielearn(reason, lang)))
 
 
 def _lang_arg(argv: list[str]) -> str | None:

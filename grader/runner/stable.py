@@ -13,6 +13,8 @@ import re
 
 _ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{8,16}\b")
 _BASE = 0x7F0000001000  # stand-ins look like the addresses they replace
+STAND_IN_BASE = _BASE
+"""The first stand-in; the next ones follow 0x40 apart (``grader.reports.events`` renumbers them)."""
 
 
 class Stabilizer:
@@ -65,4 +67,5 @@ class Stabilizer:
 
 
 # The fields of an event that hold what the program made (``engine.events``); the rest is the engine's.
-_PROGRAMS_OWN = ("s", "msg", "val", "key", "args", "exc", "threads")
+# ``tb`` too: its frames name the script by its path in the run's scratch folder.
+_PROGRAMS_OWN = ("s", "msg", "val", "key", "args", "exc", "threads", "tb")

@@ -3,7 +3,8 @@
 A check ``check_<id>(obs)`` gets the observation narrowed to the runs it judges: for ``runs`` (and
 a check whose YAML says ``failed_runs: true``) every run of its groups; for the others only the
 runs that ended normally (a crash is ``runs``'s concern). When none did, the check is a failure
-saying it could not be judged, never a skip. A check that passes may return a ``Msg`` (or a tuple
+saying it could not be judged, never a skip. A check with no ``runs:`` (of the source alone) gets
+the observation whole: every run of the grading, crashed ones too. A check that passes may return a ``Msg`` (or a tuple
 of them): notes on how it judged, shown to the student.
 """
 from __future__ import annotations
