@@ -1,4 +1,4 @@
-# 講義デモ fizz_buzz_mp.py: multiprocessingで5つのプロセスを並列実行する (multiprocessing demo: CPU-bound work speeds up)
+# 解答例 fizz_buzz_mp.py: 練習問題 fizz_buzz_mp の模範解答 (model answer: 5 multiprocessing.Process objects run fizz_buzz in parallel; CPU-bound work speeds up)
 import time
 from multiprocessing import Process
 

@@ -1,4 +1,4 @@
-# 講義デモ fizz_buzz_tmr.py: threading.Timerで1秒後, 2秒後, ..., 5秒後にfizz_buzzを開始する (Timer demo)
+# 解答例 fizz_buzz_tmr.py: 練習問題 fizz_buzz_tmr の模範解答 (model answer: threading.Timer starts fizz_buzz 1 s, 2 s, ..., 5 s later; start comes first)
 import threading
 import time
 

@@ -219,6 +219,13 @@ def patch_wait(module) -> None:
     module.wait = wait_in_turn
 
 
+def _joined(popen, done: bool) -> None:
+    """A wait for a forked child returned (``Process.join``): without this record, a child joined
+    right after its start and children running side by side look alike."""
+    if state.R is not None:
+        state.record("xjoin", cpid=int(popen.pid or 0), done=done, ln=state.line(3))
+
+
 def patch_popen_fork(module) -> None:
     """``Process.join`` of a forked child: wait on the board's turns until it has ended."""
     wait = module.Popen.wait
@@ -227,8 +234,11 @@ def patch_popen_fork(module) -> None:
         if self.returncode is None and _ours():
             done = wait_until(lambda: self.poll(os.WNOHANG) is not None, timeout)
             if done is False:
+                _joined(self, False)
                 return None
-        return wait(self, timeout)
+        code = wait(self, timeout)
+        _joined(self, code is not None)
+        return code
 
     module.Popen.wait = wait_on_board
 

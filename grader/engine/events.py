@@ -57,6 +57,8 @@ Kinds and their own fields:
 ``xsync``     a ``multiprocessing`` Lock, RLock or Semaphore the program took or gave back:
               ``x`` (as for ``xmem``), ``kind``, ``op`` (acq/rel), ``pn``, ``value`` (its count
               when it was made, where the platform tells)
+``xjoin``     a wait for a forked child process returned (``Process.join``): ``cpid`` (the child's OS
+              pid, as the child's own events give it), ``done`` (it had ended; false: a timeout)
 ``exc``       an exception ended thread ``th``: ``type``, ``msg``, ``tb`` (list of
               [file, line, function] in the submission)
 ``deadlock``  nothing can run: ``blocked`` = list of {th, tn, on, ln}
@@ -79,7 +81,7 @@ from .hashing import blake2b
 
 KINDS = frozenset(
     "proc spawn begin end join joined new acq rel block sleep read write obj call ret out enum "
-    "send recv exc deadlock limit exit data probe xmem xsync xmsg".split()
+    "send recv exc deadlock limit exit data probe xmem xsync xmsg xjoin".split()
 )
 
 # Exit statuses the child uses for verdicts decided inside the engine.

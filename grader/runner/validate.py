@@ -123,6 +123,7 @@ KINDS: dict[str, tuple[dict[str, Check], dict[str, Check]]] = {
              {"val": _value, "pn": _text()}),
     "xsync": ({"x": _text(300), "kind": _text(40), "op": _one_of("acq", "rel")},
               {"pn": _text(), "value": _int(0, 1 << 40)}),
+    "xjoin": ({"cpid": _int(0, 1 << 31), "done": _bool}, {}),
 }
 KINDS["write"] = KINDS["read"]
 

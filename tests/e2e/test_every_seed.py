@@ -39,6 +39,7 @@ CORRECT = [
     "counter_lck/with_lock.py", "counter_lck/try_finally.py", "counter_lck/augassign_under_lock.py",
     "counter_lck/get_under_lock.py", "counter_lck/collections_counter.py", "counter_lck/thread_pool.py",
     "counter_lck/module_level.py", "counter_smp/with_smp.py", "counter_pp/correct.py",
+    "fizz_buzz_tmr/correct.py", "fizz_buzz_mp/correct.py",
 ]
 
 
