@@ -66,11 +66,19 @@ def autograder(tmp_path_factory):
     shutil.copy(root / "source" / "run_autograder", root / "run_autograder")  # as Gradescope's build does
     venv = root / "grader-venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    # the grader's dependencies from this interpreter (a .pth line adds a folder, not its .pth files:
-    # this interpreter's editable grader stays out)
+    # the grader's dependencies from this interpreter, offline: a folder of links to what its
+    # site-packages holds, less the grader itself (installed there, pip would take it as already
+    # installed; editable, it is not there) and the .pth files that would add it back
     purelib = subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                              capture_output=True, text=True, check=True).stdout.strip()
-    Path(purelib, "_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    deps = base / "deps"
+    deps.mkdir()
+    for entry in Path(sysconfig.get_paths()["purelib"]).iterdir():
+        name = entry.name.lower()
+        if name == "grader" or name.startswith(("concurrency_grader", "__editable__")) or name.endswith(".pth"):
+            continue
+        (deps / entry.name).symlink_to(entry)
+    Path(purelib, "_test_deps.pth").write_text(f"{deps}\n")
     env = dict(os.environ, GRADER_AUTOGRADER_ROOT=str(root), GRADER_SKIP_APT="1",
                GRADER_PIP_ARGS="--no-deps --no-index", GRADER_PYTHON=sys.executable)
     setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], env=env, capture_output=True, text=True,
