@@ -190,6 +190,20 @@ class _Handle:
         _join(self.ts, None if timeout is None else max(timeout, 0))
 
 
+class _MainHandle:
+    """MainThread's 3.13 handle, its ``ident`` the virtual one: ``threading._after_fork`` in a
+    forked child asserts that the surviving thread's handle has ``get_ident()``'s ident, which is
+    virtual here (else the assert fails, the child's thread table is left stale and the program's
+    output gets an "Exception ignored" traceback). Everything else is the real handle's."""
+
+    def __init__(self, real_handle, ident: int):
+        self._real = real_handle
+        self.ident = ident
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+
 def _start_joinable_thread(function, handle=None, daemon=True):  # 3.13
     if state.S is None or not state.S.managed() or not isinstance(handle, _Handle):
         return _orig["start_joinable"](function, handle=handle, daemon=daemon)
@@ -432,6 +446,9 @@ def activate(scheduler, recorder, options: dict) -> None:
             del active[key]
     main._ident = IDENT0 + scheduler.current.vid
     active[main._ident] = main
+    handle = getattr(main, "_handle", None)  # 3.13
+    if handle is not None:
+        main._handle = _MainHandle(getattr(handle, "_real", handle), main._ident)
 
 
 # -- multiprocessing ------------------------------------------------------------------------------
