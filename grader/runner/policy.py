@@ -94,9 +94,13 @@ def interpreter_paths() -> list[tuple[str, int]]:
 
 def engine_shim(root: Path) -> Path:
     """``root/py``: an import path that holds the engine and nothing else of the grader."""
+    from .. import __version__
+
     shim = root / "py" / "grader"
     shim.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(_PACKAGE / "__init__.py", shim / "__init__.py")
+    # The version as a constant: the package's own __init__ would look for it in metadata the
+    # child (no site-packages) cannot see, at each start.
+    (shim / "__init__.py").write_text(f'"""The engine alone."""\n__version__ = {__version__!r}\n', encoding="utf-8")
     link = shim / "engine"
     if not link.exists():
         link.symlink_to(_PACKAGE / "engine", target_is_directory=True)

@@ -403,12 +403,26 @@ def _bwrap_profile(work: Path) -> list[str]:
     return cmd
 
 
+def _executable_hops() -> list[str]:
+    """The folders of every link from ``sys.executable`` to the interpreter: a venv made from
+    another venv's python (``venv/bin/python -> /tmp/other/bin/python -> /usr/bin/python3.10``)
+    runs only if each hop resolves inside the sandbox, whose /tmp is its own."""
+    hops, path = [], sys.executable
+    for _ in range(16):  # a bound on a link cycle
+        if not path or not os.path.islink(path):
+            break
+        target = os.readlink(path)
+        path = os.path.normpath(os.path.join(os.path.dirname(path), target))
+        hops.append(os.path.dirname(path))
+    return hops
+
+
 def _readonly_paths() -> list[str]:
     package = Path(__file__).resolve().parents[1]
     # The folder of sys.executable too: it is what is run, and may be a link outside both prefixes.
     paths = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc/ld.so.cache", "/etc/localtime",
              sys.base_prefix, sys.prefix, os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix),
-             os.path.dirname(sys.executable), str(package)]
+             os.path.dirname(sys.executable), *_executable_hops(), str(package)]
     return [p for p in paths if p]
 
 

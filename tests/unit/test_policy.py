@@ -4,6 +4,7 @@ even where they lie inside a folder the interpreter needs; Landlock's ABI arithm
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from grader.engine import landlock
@@ -62,7 +63,7 @@ def test_the_policy_leaves_out_the_grader_and_the_scratch_tree_but_keeps_the_eng
         assert not any(str(secret) == g or str(secret).startswith(g + os.sep) for g in granted), secret
     assert str(package / "engine") in granted
     shim = Path(p["pythonpath"])
-    assert (shim / "grader" / "__init__.py").read_text() == (package / "__init__.py").read_text()
+    assert "__version__ = " in (shim / "grader" / "__init__.py").read_text()  # the package's version, nothing else
     assert (shim / "grader" / "engine").resolve() == package / "engine"
 
 
@@ -110,3 +111,27 @@ def test_doctor_says_which_unix_socket_a_run_reached():
     ok, en, _ = {c: (o, e, j) for c, o, e, j in
                  sandbox._glance(dict(held, unix_abstract_reached=True))}["sockets"]
     assert not ok and "an abstract socket" in en
+
+
+def test_every_link_to_the_interpreter_is_bound_in_the_sandbox(tmp_path, monkeypatch):
+    """A venv made from another venv's python: each hop of the link chain must resolve inside
+    bwrap's own /tmp, or the run cannot even start its interpreter."""
+    from grader.runner import sandbox
+
+    (tmp_path / "a" / "bin").mkdir(parents=True)
+    (tmp_path / "b" / "bin").mkdir(parents=True)
+    (tmp_path / "a" / "bin" / "python").symlink_to(tmp_path / "b" / "bin" / "python")
+    interpreter = sys.executable
+    (tmp_path / "b" / "bin" / "python").symlink_to(interpreter)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "a" / "bin" / "python"))
+    paths = sandbox._readonly_paths()
+    for folder in (tmp_path / "a" / "bin", tmp_path / "b" / "bin", Path(interpreter).parent):
+        assert str(folder) in paths, (folder, paths)
+
+
+def test_the_engine_shim_names_the_version_without_metadata(tmp_path):
+    from grader import __version__
+    from grader.runner.policy import engine_shim
+
+    init = engine_shim(tmp_path) / "grader" / "__init__.py"
+    assert init.read_text(encoding="utf-8").endswith(f"__version__ = {__version__!r}\n")
