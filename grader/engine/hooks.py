@@ -432,6 +432,21 @@ def trace(name: str):
     return decorate
 
 
+_apart: dict[tuple, types.CodeType] = {}
+
+
+def deep(text: str, lineno: int):
+    """An expression too deep to compile as part of the instrumented program (``instrument.apart``),
+    evaluated where it stands: compiled from its own text at its own line, once."""
+    frame = sys._getframe(1)
+    key = (frame.f_code.co_filename, lineno, text)
+    code = _apart.get(key)
+    if code is None:
+        code = compile("\n" * (lineno - 1) + "(" + text + "\n)", frame.f_code.co_filename, "eval", dont_inherit=True)
+        _apart[key] = code
+    return eval(code, frame.f_globals, frame.f_locals)
+
+
 HOOKS = {
     "getitem": getitem, "setitem": setitem, "delitem": delitem, "augitem": augitem,
     "augitem_value": augitem_value, "contains": contains, "iop": iop, "call": call,
@@ -439,7 +454,7 @@ HOOKS = {
     "augattr_value": augattr_value, "getattr": getattr_builtin, "setattr": setattr_builtin,
     "delattr": delattr_builtin, "hasattr": hasattr_builtin,
     "gload": gload, "gstore": gstore, "gdel": gdel, "gaug": gaug, "gaug_value": gaug_value,
-    "store": store, "gtarget": gtarget, "slice": slice, "trace": trace,
+    "store": store, "gtarget": gtarget, "slice": slice, "trace": trace, "deep": deep,
 }
 
 

@@ -645,15 +645,56 @@ def instrument(source: str, filename: str, traced=frozenset()):
     """``(code, sites)``: the instrumented submission compiled, and its site table. Raises
     SyntaxError like ``compile`` would. Any program CPython compiles is instrumented: one nested
     deeper than the recursion limit allows (a sum of 2,500 terms) is done again in a thread with a
-    large stack and a high limit."""
-    def work():
-        tree, sites = instrument_tree(ast.parse(source, filename), traced)
+    large stack and a high limit; where ``compile`` refuses so deep a tree whatever the limit
+    (3.10-3.12 check an AST's depth against a fixed C bound), the deepest expressions are
+    evaluated apart from their source text (``apart``), the rest instrumented as always."""
+    def work(split: bool = False):
+        tree = ast.parse(source, filename)
+        if split:
+            tree = apart(tree, source)
+        tree, sites = instrument_tree(tree, traced)
         return compile(tree, filename, "exec", dont_inherit=True), sites
 
     try:
         return work()
     except RecursionError:
+        pass
+    try:
         return _deeply(work)
+    except RecursionError:
+        return _deeply(lambda: work(split=True))
+
+
+DEEP = 300
+"""Nesting below which an expression is compiled (and instrumented) as part of the program."""
+_NOT_APART = (ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.Await)  # what eval cannot do in place
+
+
+def apart(tree: ast.Module, source: str) -> ast.Module:
+    """``tree`` with each outermost expression nested deeper than ``DEEP`` replaced by
+    ``__grader_deep__(its source text, its line)``, which evaluates that text where it stands (the
+    frame's globals and locals). Such an expression's own accesses are not recorded."""
+    depth: dict[int, int] = {}
+    stack: list[tuple[ast.AST, bool]] = [(tree, False)]
+    while stack:  # post-order without recursion: 3.12 bounds C-level recursion whatever the limit
+        node, seen = stack.pop()
+        if seen:
+            depth[id(node)] = 1 + max((depth[id(c)] for c in ast.iter_child_nodes(node)), default=0)
+        else:
+            stack.append((node, True))
+            stack.extend((c, False) for c in ast.iter_child_nodes(node))
+
+    class Splitter(ast.NodeTransformer):
+        def generic_visit(self, node):
+            if isinstance(node, ast.expr) and depth.get(id(node), 0) > DEEP:
+                text = ast.get_source_segment(source, node)
+                if text is not None and not any(isinstance(n, _NOT_APART) for n in ast.walk(node)):
+                    return ast.copy_location(ast.Call(
+                        func=ast.Name(hook_name("deep"), ast.Load()),
+                        args=[ast.Constant(text), ast.Constant(node.lineno)], keywords=[]), node)
+            return super().generic_visit(node)
+
+    return ast.fix_missing_locations(Splitter().visit(tree))
 
 
 def _deeply(work):

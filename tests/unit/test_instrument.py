@@ -203,3 +203,33 @@ def test_containers_a_function_keeps_to_itself_are_not_hooked():
     out = rewritten(ast.unparse(tree))
     assert "result.append(i)" in out and "seen[i] = seen.get(i, 0) + 1" in out
     assert "__grader_setitem__(leaked, shared, 'x'" in out  # what is not the function's own is hooked
+
+
+def test_an_expression_too_deep_to_compile_is_evaluated_apart_from_its_text():
+    """3.10-3.12 refuse to compile an AST nested past a fixed C bound, however high the recursion
+    limit: the deepest expression is evaluated from its own text, where it stands, at its line."""
+    import ast as ast_module
+    import builtins
+
+    from grader.engine import hooks
+    from grader.engine.hooknames import hook_name
+    from grader.engine.instrument import DEEP, apart
+
+    terms = " + ".join(f"x{i % 3}" for i in range(DEEP + 50))
+    source = f"x0, x1, x2 = 1, 2, 3\ndef f(k):\n    return k * ({terms})\n\ntotal = f(2)\n"
+    tree = apart(ast_module.parse(source), source)
+    placed = [n for n in ast_module.walk(tree) if isinstance(n, ast_module.Call)
+              and isinstance(n.func, ast_module.Name) and n.func.id == hook_name("deep")]
+    assert len(placed) == 1 and placed[0].args[1].value == 3 and placed[0].args[0].value.startswith("k * (x0 + x1")
+    namespace: dict = {}
+    saved = getattr(builtins, hook_name("deep"), None)
+    setattr(builtins, hook_name("deep"), hooks.deep)
+    try:
+        exec(compile(tree, "deep.py", "exec"), namespace)
+    finally:
+        if saved is None:
+            delattr(builtins, hook_name("deep"))
+        else:
+            setattr(builtins, hook_name("deep"), saved)
+    expected = 2 * sum((1, 2, 3)[i % 3] for i in range(DEEP + 50))
+    assert namespace["total"] == expected
