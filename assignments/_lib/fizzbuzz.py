@@ -1,5 +1,15 @@
 """The FizzBuzz result, as the three FizzBuzz exercises (threads, Timer, processes) judge it."""
+import ast
+
 from grader.model import Failure, Msg
+
+
+def call_line(tree) -> int | None:
+    """The line of the program's first call ``fizz_buzz(...)`` written out (a call record names
+    only the function's own line); None where it is only called otherwise (``run()``, a target)."""
+    lines = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+             and n.func.id == "fizz_buzz"] if tree is not None else []
+    return min(lines, default=None)
 
 
 def fizz_buzz(num):

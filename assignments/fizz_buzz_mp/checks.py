@@ -1,7 +1,7 @@
 """Checks of fizz_buzz_mp (see assignment.yaml). Run by ``grade`` or ``pytest --submission``."""
 import re
 
-from _lib.fizzbuzz import wrong_result
+from _lib.fizzbuzz import call_line, wrong_result
 from grader.model import Failure, Msg
 from grader.verdicts.analysis import calls
 from grader.verdicts.common import check_runs, run_label  # noqa: F401  (the shared `runs` check)
@@ -33,7 +33,7 @@ def _never_ran(run) -> Failure:
         where=run_label(run))
 
 
-def _in_main_process(run, cs) -> Failure:
+def _in_main_process(run, cs, tree=None) -> Failure:
     threads = {c.th for c in cs} - {0}
     return Failure(
         summary=Msg("fizz_buzz が子プロセスではなく、メインのプロセスの中で実行されています",
@@ -52,7 +52,8 @@ def _in_main_process(run, cs) -> Failure:
                      if threads else f"MainThread of the main process called fizz_buzz {len(cs)} time(s) itself "
                      "(target=fizz_buzz(num, bgn0) calls it on the spot, and run() instead of start() runs it in the "
                      "main process: write target=fizz_buzz, args=(num, bgn0), then start())"),
-        where=run_label(run))
+        # MainThread calling it itself: the line it is written on (a call record names only the def's)
+        where=where(run, call_line(tree)) if not threads and call_line(tree) else run_label(run))
 
 
 def _ordinal(k: int) -> Msg:
@@ -81,7 +82,7 @@ def check_processes(obs):
         cs = calls(run.events, "fizz_buzz")
         assert cs, _never_ran(run)
         in_main = [c for c in cs if c.proc == 0]
-        assert not in_main, _in_main_process(run, in_main)
+        assert not in_main, _in_main_process(run, in_main, obs.tree)
         procs: dict[int, list] = {}
         for c in cs:
             procs.setdefault(c.proc, []).append(c)

@@ -1,7 +1,7 @@
 """Checks of fizz_buzz_tmr (see assignment.yaml). Run by ``grade`` or ``pytest --submission``."""
 import re
 
-from _lib.fizzbuzz import wrong_result
+from _lib.fizzbuzz import call_line, wrong_result
 from grader.model import Failure, Msg
 from grader.verdicts.common import check_runs, run_label  # noqa: F401  (the shared `runs` check)
 from grader.verdicts.integrity import check_integrity  # noqa: F401  (the shared `integrity` check)
@@ -67,7 +67,7 @@ def check_timer(obs):
                          "メインスレッドで待ってから実行されます）",
                          f"MainThread called fizz_buzz {len(in_main)} time(s) (a timer's run() instead of start() "
                          "waits and runs it in MainThread)"),
-            where=run_label(run))
+            where=where(run, call_line(obs.tree)) if call_line(obs.tree) else run_label(run))
         per_thread: dict[int, list] = {}
         for e in cs:
             per_thread.setdefault(e["th"], []).append(e)

@@ -173,3 +173,15 @@ def test_the_lectures_counter_mp_is_told_each_process_counted_in_its_own_copy():
     assert not tally.passed
     assert "its own copy of the dict" in tally.failure.summary.en and "自分のコピー" in tally.failure.summary.ja
     assert "received nothing and printed {}" in tally.failure.observed.en
+
+
+@pytest.mark.parametrize("exercise, name, check, line", [
+    ("fizz_buzz_tmr", "sleep_in_main.py", "timer", 29),
+    ("fizz_buzz_mp", "direct_calls.py", "processes", 27),
+])
+def test_a_call_made_by_main_itself_is_shown_where_it_is_written(exercise, name, check, line):
+    """A call record names only the function's own line: the failure names the line of the call."""
+    path = ROOT / "tests" / "submissions" / exercise / name
+    result = grade_submission(load_submission(str(path)), catalog.get(exercise), 1)
+    failure = next(c.failure for c in result.checks if c.id == check)
+    assert failure.where.en.startswith(f"line {line},") and failure.where.ja.startswith(f"{line}行目"), failure.where
