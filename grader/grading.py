@@ -88,6 +88,7 @@ def grade_seeds(submission: Submission, exercise: Exercise, seeds: list[int], *,
     observations, engine_error, unrunnable = observe(submission, exercise, seeds, jobs, explicit_exercise, engine)
     if observed is not None:
         observed.update(observations)
+    properties = {"exercise_version": exercise.version, "exercise_fingerprint": exercise_fingerprint(exercise)[:SHORT]}
     results = []
     for seed in seeds:
         notes = list(submission.notes)
@@ -110,8 +111,7 @@ def grade_seeds(submission: Submission, exercise: Exercise, seeds: list[int], *,
             exercise=exercise.id, exercise_title=exercise.title, submission=submission.path,
             checks=tuple(checks), seed=seed, seconds=(time.perf_counter() - t0) / len(seeds), timestamp=stamp,
             output=output, notes=tuple(notes), student_key=student_key, student_name=student_name,
-            properties={"exercise_version": exercise.version,
-                        "exercise_fingerprint": exercise_fingerprint(exercise)[:SHORT]},
+            properties=dict(properties),
         ))
     return results
 

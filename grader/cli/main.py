@@ -418,8 +418,8 @@ def run(argv: list[str]) -> int:
         from ..reports.junit import render_junit
         _write(args.junit, render_junit([result], lang, args.junit_flavor))
     if args.json:
-        from ..reports.gradescope import dumps, render_gradescope
-        _write(args.json, dumps(render_gradescope(result, lang)).encode("utf-8"))
+        from ..reports.gradescope import render_gradescope
+        _write(args.json, _dumps_json(render_gradescope(result, lang)))
     if args.html:
         from ..reports.html import render_html
         _write(args.html, render_html(result, lang).encode("utf-8"))
@@ -463,7 +463,8 @@ def _write_platform_ungraded(args, reason: Msg) -> None:
         from ..sources.infer import infer_exercise
         found = args.exercise or infer_exercise(args.file, catalog.exercises())
         if found in catalog.exercises():
-            checks = tuple((c.id, c.title, c.points) for c in catalog.get(found).checks)
+            from ..export.common import check_specs
+            checks = check_specs(catalog.get(found))
     except Exception:
         pass
     if args.github_classroom:

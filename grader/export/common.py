@@ -9,22 +9,19 @@ from pathlib import Path
 from ..model import GradeResult, GraderInputError, Msg
 from ..reports.fragment import Ungraded
 
-SKIP = ("__MACOSX", ".git", ".github", "__pycache__", ".ipynb_checkpoints", "node_modules", ".venv", "venv")
-
-
 def check_specs(exercise) -> tuple[tuple[str, Msg, float], ...]:
     return tuple((c.id, c.title, c.points) for c in exercise.checks)
 
 
 def gradable_files(root: Path) -> list[Path]:
-    """The ``.py`` and ``.ipynb`` files under ``root`` (hidden and tool folders skipped), shallowest first."""
-    found = []
-    for here, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP)
-        for name in sorted(files):
-            if name.casefold().endswith((".py", ".ipynb")) and not name.startswith("."):
-                found.append(Path(here) / name)
-    return sorted(found, key=lambda p: (len(p.relative_to(root).parts), str(p.relative_to(root))))
+    """The ``.py`` and ``.ipynb`` files under ``root``, shallowest first, as ``grade batch`` walks a
+    hand-in: junk and virtualenvs left out, symbolic links never taken (one could name the model
+    answer inside the installed grader)."""
+    from ..batch.layouts import walk
+    from ..sources.infer import GRADABLE_SUFFIXES
+
+    found = [f.path for f in walk(root, "") if not f.symlink and f.name.casefold().endswith(GRADABLE_SUFFIXES)]
+    return sorted(found, key=lambda p: (len(p.relative_to(root).parts), p.relative_to(root).as_posix()))
 
 
 def find_submission(root: Path, exercise_id: str, only_exercise: bool) -> tuple[Path | None, Msg | None]:
@@ -63,16 +60,17 @@ def grade_file(path: Path, exercise_id: str, seed: int = 1, shown: str | None = 
         from ..sources.submission import read_submission_bytes, submission_from_bytes
 
         data, name = read_submission_bytes(str(path))
+        # the student's name for it in every message (decoding refusals too), not the platform's path
         submission = submission_from_bytes(data, shown or name, name)
         explicit = infer_exercise(name, catalog.exercises()) != ex.id
         return grade_submission(submission, ex, seed, explicit_exercise=explicit)
     except GraderInputError as exc:
-        return Ungraded(ex.id, ex.title, exc.msg, check_specs(ex), shown)
+        return Ungraded(ex.id, ex.title, exc.msg, check_specs(ex))
     except Exception as exc:  # the grader's own fault: a result saying so, never a traceback
         if os.environ.get("GRADER_DEBUG"):
             import traceback
             traceback.print_exc()
-        return Ungraded(ex.id, ex.title, internal_error(exc), check_specs(ex), shown)
+        return Ungraded(ex.id, ex.title, internal_error(exc), check_specs(ex))
 
 
 def internal_error(exc: BaseException) -> Msg:

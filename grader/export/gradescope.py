@@ -21,6 +21,7 @@ import zipfile
 from pathlib import Path
 
 from ..model import GraderInputError, Msg
+from ..reports.fragment import Ungraded
 from ..reports.gradescope import FORMATS, VISIBILITIES, dumps, render_gradescope_autograder
 from .wheel import wheel_bytes, wheel_name
 
@@ -73,9 +74,14 @@ _NOT_STARTED = Msg("採点器を起動できませんでした（setup.sh の失
                    "the grader could not start (setup.sh failed?); please tell your instructor.")
 
 
+def _empty_results(output: str, visibility: str) -> dict:
+    """A results.json of no test: the grader could not grade at all (it says why)."""
+    return {"score": 0, "output": output, "output_format": "text", "visibility": visibility,
+            "stdout_visibility": "hidden", "tests": []}
+
+
 def _fallback(lang: str, visibility: str) -> str:
-    return json.dumps({"score": 0, "output": _NOT_STARTED(lang), "output_format": "text",
-                       "visibility": visibility, "stdout_visibility": "hidden", "tests": []}, ensure_ascii=False)
+    return json.dumps(_empty_results(_NOT_STARTED(lang), visibility), ensure_ascii=False)
 
 
 def build_zip(exercises: list[str], visibility: str, fmt: str, lang: str, seed: int = 1) -> bytes:
@@ -144,14 +150,13 @@ def run(argv: list[str]) -> int:
         items = grade_folder(submission, args.exercise, args.seed)
         obj = render_gradescope_autograder(items, args.lang, args.format, args.visibility)
         for item in items:  # the log, for the instructor (stdout_visibility: hidden)
-            if hasattr(item, "checks") and hasattr(item, "seed"):
-                sys.stdout.write(render_terminal(item, args.lang, color=False))
-            else:
+            if isinstance(item, Ungraded):
                 sys.stdout.write(f"{item.exercise}: {item.reason(args.lang)}\n")
+            else:
+                sys.stdout.write(render_terminal(item, args.lang, color=False))
     except BaseException as exc:  # never a crash: a results.json saying so
         from .common import internal_error
-        obj = {"score": 0, "output": internal_error(exc)(args.lang), "output_format": "text",
-               "visibility": args.visibility, "stdout_visibility": "hidden", "tests": []}
+        obj = _empty_results(internal_error(exc)(args.lang), args.visibility)
         sys.stderr.write(f"run_autograder: {type(exc).__name__}: {exc}\n")
     _write_results(results, obj)
     return 0

@@ -13,8 +13,7 @@ from typing import Any
 
 from grader.model import GradeResult, Lang, Msg
 from grader.reports.fragment import points, report_html
-from grader.reports.gradescope import _clean
-from grader.reports.text import html_text as esc, one_line
+from grader.reports.text import clean, html_text as esc, one_line
 
 __all__ = ["render_coderunner", "error_coderunner", "HEADER"]
 
@@ -26,8 +25,8 @@ HEADER = {
 
 def render_coderunner(result: GradeResult, lang: Lang) -> dict[str, Any]:
     """``result`` as the combinator template grader's JSON object."""
-    rows = [[1 if c.passed else 0, c.id, _clean(c.title(lang)), f"{points(c.points)}/{points(c.max_points)}",
-             "" if c.passed or c.failure is None else one_line(_clean(c.failure.summary(lang)), 300)]
+    rows = [[1 if c.passed else 0, c.id, clean(c.title(lang)), f"{points(c.points)}/{points(c.max_points)}",
+             "" if c.passed or c.failure is None else one_line(clean(c.failure.summary(lang)), 300)]
             for c in result.checks]
     share = result.score / result.max_score if result.max_score else 0.0
     return {
@@ -44,7 +43,7 @@ def error_coderunner(reason: Msg, lang: Lang) -> dict[str, Any]:
     """An answer that could not be graded: mark 0 and the reason, in one line."""
     return {
         "fraction": 0.0,
-        "testresults": [HEADER[lang], [0, "-", "", "0", one_line(_clean(reason(lang)), 300)]],
+        "testresults": [HEADER[lang], [0, "-", "", "0", one_line(clean(reason(lang)), 300)]],
         "columnformats": ["%s", "%s", "%s", "%s"],
         "prologuehtml": f"<p><strong>{esc(reason(lang))}</strong></p>",
         "epiloguehtml": "",

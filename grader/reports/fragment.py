@@ -10,12 +10,11 @@ student's program is escaped. Pure functions of the result, like every renderer.
 from __future__ import annotations
 
 import base64
-import math
 from dataclasses import dataclass
 
 from grader.model import CheckResult, GradeResult, Lang, Msg
 from grader.reports.svg import render_timeline_svg
-from grader.reports.text import html_text as esc, strip_ansi, visible, xml_safe
+from grader.reports.text import clean, failure_text, html_text as esc, points, visible
 
 __all__ = ["report_markdown", "report_html", "failure_text", "failure_markdown", "failure_html",
            "timeline_svg", "svg_data_url", "points", "Ungraded", "ungraded_markdown", "ungraded_html"]
@@ -33,27 +32,6 @@ _L = {
     "picture": Msg("図: 失敗したインターリーブ（上から下へ実行された順、列はスレッド）",
                    "Picture: the failing interleaving (time runs top to bottom, one column per thread)"),
 }
-
-
-def points(x: float) -> str:
-    """``2`` for 2.0, ``0.5`` for 0.5; never NaN."""
-    if not isinstance(x, (int, float)) or not math.isfinite(x):
-        return "0"
-    x = round(float(x), 6)
-    return str(int(x)) if x.is_integer() else f"{x:g}"
-
-
-def _clean(s: str) -> str:
-    return xml_safe(strip_ansi(s))
-
-
-def failure_text(check: CheckResult, lang: Lang) -> str:
-    """Why ``check`` failed, as plain text of several lines (empty for a passed check)."""
-    if check.passed:
-        return ""
-    if check.failure is None:
-        return _L["failed"](lang)
-    return _clean(check.failure.text(lang, visible))
 
 
 def timeline_svg(check: CheckResult, lang: Lang, ident: str = "tl") -> str | None:
@@ -83,7 +61,7 @@ def _fence(text: str) -> str:
 
 def _md_inline(text: str) -> str:
     """A short text of ours in a Markdown table cell or heading: one line, ``|`` and markup escaped."""
-    out = visible(_clean(text))
+    out = visible(clean(text))
     for ch in "\\`*_[]<>|#":
         out = out.replace(ch, "\\" + ch)
     return out
@@ -193,7 +171,6 @@ class Ungraded:
     reason: Msg
     checks: tuple[tuple[str, Msg, float], ...] = ()
     """``(check id, title, points)`` of the exercise, when it is known."""
-    submission: str | None = None
 
     @property
     def max_score(self) -> float:

@@ -18,7 +18,8 @@ from typing import Any
 
 from grader.model import GradeResult, Lang, Msg
 from grader.reports.fragment import failure_text
-from grader.reports.gradescope import _clean, _number, dumps
+from grader.reports.gradescope import dumps, json_number
+from grader.reports.text import clean
 
 __all__ = ["render_classroom", "error_classroom", "encode_result"]
 
@@ -32,28 +33,28 @@ def _status(check) -> str:
 def render_classroom(result: GradeResult, lang: Lang) -> dict[str, Any]:
     """``result`` as one runner's result: one test per check, scored with the check's points."""
     tests = [{
-        "name": _clean(f"{c.id}: {c.title(lang)}"),
+        "name": clean(f"{c.id}: {c.title(lang)}"),
         "status": _status(c),
-        "score": _number(c.points),
-        "max_score": _number(c.max_points),
+        "score": json_number(c.points),
+        "max_score": json_number(c.max_points),
         "message": failure_text(c, lang),
-        "test_code": _clean(c.failure.replay) if c.failure is not None and c.failure.replay else "",
-        "filename": _clean(result.submission),
+        "test_code": clean(c.failure.replay) if c.failure is not None and c.failure.replay else "",
+        "filename": clean(result.submission),
     } for c in result.checks]
     status = "pass" if result.passed else ("error" if any(c.error for c in result.checks) else "fail")
-    return {"version": 1, "status": status, "max_score": _number(result.max_score), "tests": tests}
+    return {"version": 1, "status": status, "max_score": json_number(result.max_score), "tests": tests}
 
 
 def error_classroom(reason: Msg, lang: Lang, checks: tuple[tuple[str, Msg, float], ...] = (),
                     name: str = "grade") -> dict[str, Any]:
     """A file that could not be graded: ``status: error``, every check 0 (``checks``: the
     exercise's ``(id, title, points)`` when known) and the reason as each test's message."""
-    text = _clean(reason(lang))
-    tests = [{"name": _clean(f"{cid}: {title(lang)}"), "status": "error", "score": 0,
-              "max_score": _number(pts), "message": text, "test_code": "", "filename": ""}
+    text = clean(reason(lang))
+    tests = [{"name": clean(f"{cid}: {title(lang)}"), "status": "error", "score": 0,
+              "max_score": json_number(pts), "message": text, "test_code": "", "filename": ""}
              for cid, title, pts in checks] or [
         {"name": name, "status": "error", "score": 0, "max_score": 0, "message": text, "test_code": "", "filename": ""}]
-    return {"version": 1, "status": "error", "max_score": _number(sum(p for _, _, p in checks)),
+    return {"version": 1, "status": "error", "max_score": json_number(sum(p for _, _, p in checks)),
             "message": text, "tests": tests}
 
 

@@ -10,16 +10,12 @@ import math
 from typing import Any
 
 from grader.model import CheckResult, GradeResult, Lang
-from grader.reports.text import strip_ansi, visible, xml_safe
+from grader.reports.text import clean, failure_text
 
 __all__ = ["render_gradescope", "dumps"]
 
 
-def _clean(s: str) -> str:
-    return xml_safe(strip_ansi(s))
-
-
-def _number(x: float) -> float | int:
+def json_number(x: float) -> float | int:
     """``2`` for ``2.0`` (JSON reads better), other numbers unchanged; never NaN or infinity."""
     if isinstance(x, float):
         if not math.isfinite(x):
@@ -31,7 +27,7 @@ def _number(x: float) -> float | int:
 
 
 def _points(x: float) -> str:
-    value = _number(x)
+    value = json_number(x)
     return str(value)
 
 
@@ -49,19 +45,14 @@ def _summary(result: GradeResult, lang: Lang) -> str:
 
 
 def _test(number: int, check: CheckResult, lang: Lang) -> dict[str, Any]:
-    if check.passed:
-        output = ""
-    elif check.failure is not None:
-        output = check.failure.text(lang, visible)
-    else:
-        output = "不合格" if lang == "ja" else "failed"
+    output = failure_text(check, lang)
     return {
-        "name": _clean(f"{check.id}: {check.title(lang)}"),
+        "name": clean(f"{check.id}: {check.title(lang)}"),
         "number": str(number),
-        "score": _number(check.points),
-        "max_score": _number(check.max_points),
+        "score": json_number(check.points),
+        "max_score": json_number(check.max_points),
         "status": "passed" if check.passed else "failed",
-        "output": _clean(output),
+        "output": clean(output),
         "visibility": "visible",
     }
 
@@ -78,14 +69,14 @@ def render_gradescope(result: GradeResult, lang: Lang) -> dict[str, Any]:
     notes = [f"- {note.msg(lang)}" for note in result.notes]
     output = "\n".join([*notes, "", _summary(result, lang)] if notes else [_summary(result, lang)])
     return {
-        "score": _number(result.score),
-        "output": _clean(output),
+        "score": json_number(result.score),
+        "output": clean(output),
         "output_format": "text",
         "tests": [_test(i, check, lang) for i, check in enumerate(result.checks, 1)],
         "extra_data": {
             "exercise": result.exercise,
             "seed": result.seed,
-            "submission": _clean(result.submission),
+            "submission": clean(result.submission),
             **{str(k): str(v) for k, v in result.properties.items()},
         },
     }
@@ -127,11 +118,11 @@ def render_gradescope_autograder(items, lang: Lang, fmt: str = "md", visibility:
     for item in items:
         prefix = f"{item.exercise}/" if several else ""
         if isinstance(item, Ungraded):
-            reason = _clean(item.reason(lang))
+            reason = clean(item.reason(lang))
             reports.append(ungraded_markdown(item, lang) if fmt == "md" else ungraded_html(item, lang))
             for cid, title, pts in item.checks:
-                tests.append({"name": _clean(f"{prefix}{cid}: {title(lang)}"), "score": 0,
-                              "max_score": _number(pts), "status": "failed",
+                tests.append({"name": clean(f"{prefix}{cid}: {title(lang)}"), "score": 0,
+                              "max_score": json_number(pts), "status": "failed",
                               "output": reason if fmt == "md" else f"<p>{_html_escape(reason)}</p>",
                               "output_format": fmt, "visibility": visibility})
             extra.append({"exercise": item.exercise, "graded": False, "reason": reason})
@@ -146,17 +137,17 @@ def render_gradescope_autograder(items, lang: Lang, fmt: str = "md", visibility:
                 output = failure_markdown(check, lang)
             else:
                 output = failure_html(check, lang, ident=f"cg-{item.exercise}-t")
-            tests.append({"name": _clean(f"{prefix}{check.id}: {check.title(lang)}"),
-                          "score": _number(check.points), "max_score": _number(check.max_points),
+            tests.append({"name": clean(f"{prefix}{check.id}: {check.title(lang)}"),
+                          "score": json_number(check.points), "max_score": json_number(check.max_points),
                           "status": "passed" if check.passed else "failed", "output": output,
                           "output_format": fmt, "visibility": visibility})
         extra.append({"exercise": item.exercise, "graded": True, "seed": item.seed,
-                      "submission": _clean(item.submission)})
+                      "submission": clean(item.submission)})
     for number, test in enumerate(tests, 1):
         test["number"] = str(number)
     joiner = "\n---\n\n" if fmt == "md" else "<hr>\n"
     return {
-        "score": _number(score),
+        "score": json_number(score),
         "output": joiner.join(reports),
         "output_format": fmt,
         "test_output_format": fmt,

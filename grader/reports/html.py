@@ -22,7 +22,7 @@ from grader import __version__
 from grader.model import CheckResult, Failure, GradeResult, Lang, Msg, Timeline
 from grader.reports.svg import (FONT_STACK, describe_timeline, hbars_svg, histogram_svg, legend,
                                 render_timeline_svg, timeline_steps)
-from grader.reports.text import head_tail, html_text as esc
+from grader.reports.text import head_tail, html_text as esc, points
 
 __all__ = ["render_html", "render_index", "render_page", "result_section", "IndexExercise", "IndexStudent", "esc"]
 
@@ -64,13 +64,6 @@ _L: dict[str, Msg] = {
 def _t(key: str, lang: Lang, **kw) -> str:
     text = _L[key](lang)
     return text.format(**kw) if kw else text
-
-
-def _points(x: float) -> str:
-    if not isinstance(x, (int, float)) or not math.isfinite(x):
-        return "0"
-    x = round(float(x), 6)
-    return str(int(x)) if x.is_integer() else f"{x:g}"
 
 
 def _ident(text: str) -> str:
@@ -172,7 +165,7 @@ def _check_item(check: CheckResult, lang: Lang, prefix: str) -> str:
         cid = f'<a href="#{prefix}fail-{_ident(check.id)}" title="{esc(_t("to_failure", lang))}">{cid}</a>'
     return (f'<li class="check {state}" data-check="{esc(check.id)}"><span class="mark" aria-hidden="true">{mark}</span>'
             f'<span class="sr">{esc(word)}: </span>{cid}<span class="ctitle">{esc(check.title(lang))}</span>'
-            f'<span class="pts">{_points(check.points)}/{_points(check.max_points)}</span></li>')
+            f'<span class="pts">{points(check.points)}/{points(check.max_points)}</span></li>')
 
 
 def _figure(tl: Timeline, lang: Lang, ident: str) -> str:
@@ -226,7 +219,7 @@ def _failure_block(check: CheckResult, lang: Lang, level: int, prefix: str) -> s
     ident = f"{prefix}fail-{_ident(check.id)}"
     h = f"h{min(level, 6)}"
     head = (f'<{h}><span class="mark" aria-hidden="true">✗</span> <code>{esc(check.id)}</code> '
-            f'{esc(check.title(lang))} <span class="muted">{_points(check.points)}/{_points(check.max_points)}</span></{h}>')
+            f'{esc(check.title(lang))} <span class="muted">{points(check.points)}/{points(check.max_points)}</span></{h}>')
     f: Failure | None = check.failure
     parts = [f'<section class="card failure" id="{ident}" data-check="{esc(check.id)}">', head]
     if f is None:
@@ -263,8 +256,8 @@ def result_section(result: GradeResult, lang: Lang, level: int = 1, prefix: str 
         '<div class="card">',
         f'<{h1}>{esc(result.exercise_title(lang))} <span class="muted">[{esc(result.exercise)}]</span></{h1}>',
         f'<p class="muted">{esc(_t("file", lang))}: <code>{esc(result.submission)}</code></p>',
-        f'<p class="score">{esc(_t("total", lang))}: <strong>{_points(result.score)}</strong> / '
-        f'{_points(result.max_score)} {esc(_t("points", lang))} — {esc(verdict)}</p>',
+        f'<p class="score">{esc(_t("total", lang))}: <strong>{points(result.score)}</strong> / '
+        f'{points(result.max_score)} {esc(_t("points", lang))} — {esc(verdict)}</p>',
         f'<div class="meter" aria-hidden="true"><span style="width:{share * 100:.1f}%"></span></div>',
         f'<{h2}>{esc(_t("checks", lang))}</{h2}>',
         '<ul class="checks">' + "".join(_check_item(c, lang, prefix) for c in result.checks) + "</ul>",
@@ -375,7 +368,7 @@ def _bins(totals: list[float], max_total: float) -> list[tuple[str, int]]:
     counts = [0] * 15
     for t in totals:
         counts[max(0, min(14, math.floor(t / width)))] += 1
-    return [(f"{_points(k * width)}–{_points((k + 1) * width)}", n) for k, n in enumerate(counts)]
+    return [(f"{points(k * width)}–{points((k + 1) * width)}", n) for k, n in enumerate(counts)]
 
 
 def render_index(students: Sequence[IndexStudent], exercises: Sequence[IndexExercise], lang: Lang,
@@ -397,7 +390,7 @@ def render_index(students: Sequence[IndexStudent], exercises: Sequence[IndexExer
     parts.append(
         f'<section class="card" id="distribution"><h2>{esc(_i("distribution", lang))}</h2>'
         f'<figure><div class="scroll">'
-        + histogram_svg(bins, _i("distribution", lang), _i("dist_x", lang, max=_points(max_total)),
+        + histogram_svg(bins, _i("distribution", lang), _i("dist_x", lang, max=points(max_total)),
                         _i("dist_y", lang), ident="dist")
         + f'</div></figure><details><summary>{esc(_i("table", lang))}</summary><div class="scroll table"><table>'
         f'<thead><tr><th class="num">{esc(_i("score", lang))}</th><th class="num">{esc(_i("dist_y", lang))}</th></tr>'
@@ -411,11 +404,11 @@ def render_index(students: Sequence[IndexStudent], exercises: Sequence[IndexExer
         failed = [(cid, sum(1 for r in results for c in r.checks if c.id == cid and not c.passed)) for cid, _, _ in checks]
         label = f"{ex.id} — {ex.title(lang)}"
         if n:
-            avg = _points(round(sum(r.score for r in results) / n, 1))
-            sub = _i("average", lang, n=n, avg=avg, max=_points(ex.max_score))
+            avg = points(round(sum(r.score for r in results) / n, 1))
+            sub = _i("average", lang, n=n, avg=avg, max=points(ex.max_score))
         else:
             sub = _i("none_graded", lang)
-        bars = [(f"{cid} ({_points(points)})", k, n) for (cid, _, points), (_, k) in zip(checks, failed)]
+        bars = [(f"{cid} ({points(pts)})", k, n) for (cid, _, pts), (_, k) in zip(checks, failed)]
         table = "".join(f"<tr><td><code>{esc(cid)}</code></td><td>{esc(t(lang))}</td>"
                         f'<td class="num">{k}/{n}</td></tr>' for (cid, t, _), (_, k) in zip(checks, failed))
         parts.append(
@@ -456,17 +449,17 @@ def render_index(students: Sequence[IndexStudent], exercises: Sequence[IndexExer
             if isinstance(c, GradeResult):
                 bad = sum(1 for x in c.checks if not x.passed)
                 mark = "✓" if not bad else "✗"
-                cells.append(f'<td class="num">{_points(c.score)}/{_points(c.max_score)} '
+                cells.append(f'<td class="num">{points(c.score)}/{points(c.max_score)} '
                              f'<span aria-hidden="true">{mark}</span></td>')
             else:
                 cells.append(f'<td class="num muted">{esc(_i("pending" if c == "pending" else "missing", lang))}</td>')
         total = _total(s, exercises)
         link = f'<a href="{esc(s.href)}">{esc(_i("open", lang))}</a>' if s.href else ""
         body.append(f'<tr data-student="{esc(s.key)}"><td><code>{esc(s.key)}</code></td><td>{esc(s.name)}</td>'
-                    f'{"".join(cells)}<td class="num">{"" if total is None else _points(total)}</td><td>{link}</td></tr>')
+                    f'{"".join(cells)}<td class="num">{"" if total is None else points(total)}</td><td>{link}</td></tr>')
     parts.append(
         f'<section class="card" id="students"><h2>{esc(_i("students", lang))}</h2><div class="scroll table"><table>'
         f'<thead><tr><th scope="col">{esc(_i("key", lang))}</th><th scope="col">{esc(_i("name", lang))}</th>{head_cells}'
-        f'<th class="num" scope="col">{esc(_i("total", lang))} ({_points(max_total)})</th>'
+        f'<th class="num" scope="col">{esc(_i("total", lang))} ({points(max_total)})</th>'
         f'<th scope="col">{esc(_i("report", lang))}</th></tr></thead><tbody>{"".join(body)}</tbody></table></div></section>')
     return render_page(head, "\n".join(parts), lang)

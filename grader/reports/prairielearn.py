@@ -14,9 +14,9 @@ from typing import Any
 
 from grader.model import GradeResult, Lang, Msg
 from grader.reports.fragment import failure_text, points, svg_data_url, timeline_svg
-from grader.reports.gradescope import _clean, _number, dumps
+from grader.reports.gradescope import dumps, json_number
 from grader.reports.terminal import render_terminal
-from grader.reports.text import head_tail
+from grader.reports.text import clean, head_tail
 
 __all__ = ["render_prairielearn", "ungradable_prairielearn", "SIZE_LIMIT"]
 
@@ -39,29 +39,33 @@ def render_prairielearn(result: GradeResult, lang: Lang, images: bool = True) ->
     tests = []
     for check in result.checks:
         test: dict[str, Any] = {
-            "name": _clean(f"{check.id}: {check.title(lang)}"),
-            "description": _clean(check.title(lang)),
-            "points": _number(check.points),
-            "max_points": _number(check.max_points),
-            "message": "" if check.passed or check.failure is None else _clean(check.failure.summary(lang)),
+            "name": clean(f"{check.id}: {check.title(lang)}"),
+            "description": clean(check.title(lang)),
+            "points": json_number(check.points),
+            "max_points": json_number(check.max_points),
+            "message": "" if check.passed or check.failure is None else clean(check.failure.summary(lang)),
             "output": failure_text(check, lang),
         }
         svg = timeline_svg(check, lang, f"pl-{check.id}") if images else None
         if svg is not None:
             caption = check.failure.timeline.caption(lang)  # type: ignore[union-attr]
-            test["images"] = [{"label": _clean(caption), "url": svg_data_url(svg)}]
+            test["images"] = [{"label": clean(caption), "url": svg_data_url(svg)}]
         tests.append(test)
     share = result.score / result.max_score if result.max_score else 0.0
     obj = {
         "gradable": True,
-        "score": _number(max(0.0, min(1.0, share))),
-        "message": _clean(_message(result, lang)),
-        "output": _clean(render_terminal(result, lang, color=False)),
+        "score": json_number(max(0.0, min(1.0, share))),
+        "message": clean(_message(result, lang)),
+        "output": clean(render_terminal(result, lang, color=False)),
         "tests": tests,
     }
-    if images and len(dumps(obj).encode("utf-8")) > SIZE_LIMIT * 0.95:
-        return render_prairielearn(result, lang, images=False)
-    if len(dumps(obj).encode("utf-8")) > SIZE_LIMIT * 0.95:  # texts of a pathological size
+    def too_big() -> bool:
+        return len(dumps(obj).encode("utf-8")) > SIZE_LIMIT * 0.95
+
+    if images and too_big():  # the pictures go first
+        for test in tests:
+            test.pop("images", None)
+    if too_big():  # texts of a pathological size
         obj["output"] = head_tail(obj["output"], 64 * 1024)
         for test in tests:
             test["output"] = head_tail(test["output"], 32 * 1024)
@@ -70,5 +74,5 @@ def render_prairielearn(result: GradeResult, lang: Lang, images: bool = True) ->
 
 def ungradable_prairielearn(reason: Msg, lang: Lang) -> dict[str, Any]:
     """A submission that could not be graded: PrairieLearn marks it invalid and takes no attempt."""
-    text = _clean(reason(lang))
+    text = clean(reason(lang))
     return {"gradable": False, "score": 0, "message": text, "format_errors": [text], "output": text, "tests": []}

@@ -7,7 +7,12 @@ into XML, JSON and a terminal.
 from __future__ import annotations
 
 import html
+import math
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from grader.model import CheckResult
 
 __all__ = ["strip_ansi", "xml_safe", "head_tail", "one_line", "html_text", "visible"]
 
@@ -140,3 +145,25 @@ def html_text(s: str) -> str:
     """Untrusted text ready for HTML or SVG, as text or inside a quoted attribute: ANSI sequences
     removed, characters XML forbids made visible (``xml_safe``), ``& < > " '`` escaped."""
     return html.escape(xml_safe(strip_ansi(s)), quote=True)
+
+
+def clean(s: str) -> str:
+    """Untrusted text for a file format: escape sequences stripped, what XML cannot hold shown."""
+    return xml_safe(strip_ansi(s))
+
+
+def points(x: float) -> str:
+    """``2`` for 2.0, ``0.5`` for 0.5; never NaN."""
+    if not isinstance(x, (int, float)) or not math.isfinite(x):
+        return "0"
+    x = round(float(x), 6)
+    return str(int(x)) if x.is_integer() else f"{x:g}"
+
+
+def failure_text(check: "CheckResult", lang: str) -> str:
+    """Why ``check`` failed, as clean plain text of several lines (empty for a passed check)."""
+    if check.passed:
+        return ""
+    if check.failure is None:
+        return "不合格" if lang == "ja" else "failed"
+    return clean(check.failure.text(lang, visible))

@@ -16,7 +16,6 @@ read that, the engine's own folder and its working directory; not the rest of th
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 

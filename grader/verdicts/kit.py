@@ -18,10 +18,6 @@ from .analysis.timeline import join_timeline, lost_update_timeline
 from .common import line_ref, run_label
 from .observation import RunRecord
 
-MARKER = "集計結果"
-"""The lecture's marker; a run carries its course's (``result.marker`` of course.yaml)."""
-
-
 def counted_records(run: RunRecord) -> list[list[str]]:
     """The values of the records the result counts (``result.records`` of course.yaml: the
     lecture's first nine Pokémon)."""

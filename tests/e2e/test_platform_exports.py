@@ -126,6 +126,8 @@ def test_gradescope_cannot_grade(autograder):
     assert sum(t["max_score"] for t in missing["tests"]) == MAX
     empty = run_autograder(autograder, {"counter_lck.py": b""})
     assert empty["score"] == 0 and all(t["status"] == "failed" for t in empty["tests"])
+    # the grader's own answer (one test per check, the reason), not the fallback of a grader that never started
+    assert sum(t["max_score"] for t in empty["tests"]) == MAX and "is empty" in empty["output"]
 
 
 # -------------------------------------------------------------------------- GitHub Classroom
@@ -213,7 +215,7 @@ def test_prairielearn_question_grades(tmp_path):
     assert 'file-names="counter_lck.py"' in (q / "question.html").read_text(encoding="utf-8")
     for name, src, check in [("ok", PASSING, lambda r: r["score"] == 1),
                              ("bad", FAILING, lambda r: r["score"] == pytest.approx(FAILING_SCORE / MAX)),
-                             ("empty", b"   \n", lambda r: r["gradable"] is False)]:
+                             ("empty", b"   \n", lambda r: r["gradable"] is False and "is empty" in r["message"])]:
         job = tmp_path / name  # shaped like /grade
         shutil.copytree(course / "serverFilesCourse", job / "serverFilesCourse")
         shutil.copytree(q / "tests", job / "tests")
@@ -280,6 +282,7 @@ def test_coderunner_template_grades(coderunner_question, tmp_path, answer, fract
     validate(out, "coderunner-combinator.schema.json")
     assert out["fraction"] == pytest.approx(fraction)
     assert out["testresults"][0][0] == "iscorrect"
+    assert "could not run" not in json.dumps(out)  # the grader's verdict, not the template's give_up
 
 
 def test_gradescope_without_a_working_setup_still_writes_results(autograder, tmp_path):

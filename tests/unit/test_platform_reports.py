@@ -276,3 +276,16 @@ def test_find_submission_by_name(tmp_path):
     (other / "mine.py").rename(other / "counter_smp.py")
     path, why = find_submission(other, "counter_lck", True)  # another exercise's file is not this one's
     assert path is None and "counter_smp.py" in why.en and "counter_lck.py" in why.en
+
+
+def test_a_hand_in_never_names_a_file_through_a_symbolic_link(tmp_path):
+    """A repository handed in could link counter_lck.py to the model answer inside the installed
+    grader: the platforms' grading step takes only real files, as grade batch does."""
+    from grader.export.common import find_submission, gradable_files
+
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "counter_lck.py").symlink_to(Path(__file__).resolve().parents[2] / "reference" / "counter_lck.py")
+    (tmp_path / "notes.py").write_text("print(1)\n", encoding="utf-8")
+    assert gradable_files(tmp_path) == [tmp_path / "notes.py"]
+    path, why = find_submission(tmp_path, "counter_lck", only_exercise=False)
+    assert path is None and "counter_lck.py" in why.en
