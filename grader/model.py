@@ -26,6 +26,10 @@ class Msg:
         """The text in ``lang``."""
         return self.ja if lang == "ja" else self.en
 
+    def format(self, **kw: object) -> "Msg":
+        """Both texts with ``{name}`` filled in from ``kw`` (``str.format``)."""
+        return Msg(self.ja.format(**kw), self.en.format(**kw), self.lines)
+
     @classmethod
     def same(cls, text: str) -> "Msg":
         """A text that reads the same in both languages (a value, a line of code)."""

@@ -138,18 +138,14 @@ _M: dict[str, Msg] = {
 
 
 class Refusal(Exception):
-    """An upload answered with an HTTP error: its status, a code, the one-line reason (both
-    languages) and extra headers (``Retry-After``)."""
+    """A request answered with an HTTP error: its status, a code, the one-line reason (both
+    languages), extra headers (``Retry-After``) and, for the log only, a ``detail`` (what a
+    library said of a refused LTI launch)."""
 
-    def __init__(self, status: int, code: str, msg: Msg, headers: dict[str, str] | None = None):
+    def __init__(self, status: int, code: str, msg: Msg, headers: dict[str, str] | None = None, detail: str = ""):
         super().__init__(msg.en)
-        self.status, self.code, self.msg, self.headers = status, code, msg, headers or {}
+        self.status, self.code, self.msg, self.headers, self.detail = status, code, msg, headers or {}, detail
         self.lang: Lang = "ja"
-
-
-def _fmt(key: str, **kw: Any) -> Msg:
-    m = _M[key]
-    return Msg(m.ja.format(**kw), m.en.format(**kw))
 
 
 # ---------------------------------------------------------------------------- rate limits
@@ -344,7 +340,7 @@ def create_app(config: ServeConfig) -> Starlette:
         """The body, within ``BODY_LIMIT``, each piece within ``CHUNK_SECONDS`` and the whole within
         ``UPLOAD_SECONDS``; at most ``upload_slots`` read at once (their memory is bounded so)."""
         if uploads.locked():
-            raise Refusal(503, "uploads_busy", _fmt("uploads_busy", n=2), {"Retry-After": "2"})
+            raise Refusal(503, "uploads_busy", _M["uploads_busy"].format(n=2), {"Retry-After": "2"})
         async with uploads:
             body = bytearray()
             stream = request.stream().__aiter__()
@@ -365,11 +361,11 @@ def create_app(config: ServeConfig) -> Starlette:
         lang = box["lang"]
         wait = limiter.take(_client(request))
         if wait:
-            raise Refusal(429, "rate_limited", _fmt("rate", rate=config.rate, n=wait), {"Retry-After": str(wait)})
+            raise Refusal(429, "rate_limited", _M["rate"].format(rate=config.rate, n=wait), {"Retry-After": str(wait)})
         if not request.headers.get("content-type", "").startswith("multipart/form-data"):
             raise Refusal(400, "not_multipart", _M["not_form"])
         declared = request.headers.get("content-length")
-        too_big = Refusal(413, "too_large", _fmt("too_big", mib=BODY_LIMIT >> 20))
+        too_big = Refusal(413, "too_large", _M["too_big"].format(mib=BODY_LIMIT >> 20))
         if declared is not None and declared.isdigit() and int(declared) > BODY_LIMIT:
             raise too_big
         body = await _read_body(request, too_big)
@@ -381,7 +377,7 @@ def create_app(config: ServeConfig) -> Starlette:
         try:
             form = await Request(request.scope, receive).form(max_files=2, max_fields=20)
         except (MultiPartException, ValueError, KeyError) as exc:
-            raise Refusal(400, "bad_form", _fmt("bad_form", why=str(exc)[:200])) from None
+            raise Refusal(400, "bad_form", _M["bad_form"].format(why=str(exc)[:200])) from None
         try:
             if form.get("lang"):
                 lang_value = str(form.get("lang"))
@@ -441,7 +437,7 @@ def create_app(config: ServeConfig) -> Starlette:
             if outcome.get("code") == "worker_died":
                 return Refusal(503, "worker_died", _M["worker_died"], {"Retry-After": "30"})
             if "error" in outcome:
-                return Refusal(500, "internal", _fmt("internal", why=outcome["error"]))
+                return Refusal(500, "internal", _M["internal"].format(why=outcome["error"]))
             result = outcome["result"]
             key = prepared.key
             if any(c.get("error") for c in result.get("checks", ())):
@@ -455,12 +451,12 @@ def create_app(config: ServeConfig) -> Starlette:
         try:
             outcome = await pool.grade(prepared.key, job, finish)
         except Busy as busy:
-            raise Refusal(503, "busy", _fmt("busy", n=busy.retry_after), {"Retry-After": str(busy.retry_after)}) from None
+            raise Refusal(503, "busy", _M["busy"].format(n=busy.retry_after), {"Retry-After": str(busy.retry_after)}) from None
         except StoreUnavailable as exc:
             raise _storage_refusal(exc.reason) from None
         except Exception as exc:  # storing failed (a full disk...): said in one line, the service goes on
             log.warning("error storing a result: %s: %s", type(exc).__name__, exc)
-            raise Refusal(500, "internal", _fmt("internal", why=f"{type(exc).__name__}: {exc}")) from None
+            raise Refusal(500, "internal", _M["internal"].format(why=f"{type(exc).__name__}: {exc}")) from None
         if isinstance(outcome, Refusal):
             raise outcome
         _log_graded(request, outcome, False, time.perf_counter() - queued)
@@ -498,23 +494,31 @@ def create_app(config: ServeConfig) -> Starlette:
         return Response(PAGE_JS, media_type="text/javascript; charset=utf-8",
                         headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
 
-    async def stored_or_404(request: Request) -> Stored | Response:
+    async def stored_or_404(request: Request, page_headers: dict = _PAGE_HEADERS, back: str | None = "/"
+                            ) -> Stored | Response:
         lang = lang_of(request.query_params.get("lang"))
         store: ResultStore = state["store"]
         stored = await run_in_threadpool(store.by_id, request.path_params["id"])
         if stored is None:
-            return HTMLResponse(render_message_page(lang, _M["not_found_title"], _M["not_found"](lang), 404),
-                                status_code=404, headers=_PAGE_HEADERS)
+            return HTMLResponse(render_message_page(lang, _M["not_found_title"], _M["not_found"](lang), 404, back=back),
+                                status_code=404, headers=page_headers)
         return stored
 
-    async def report(request: Request) -> Response:
+    async def show_report(request: Request, report_headers: dict = _REPORT_HEADERS,
+                          page_headers: dict = _PAGE_HEADERS, back: str | None = "/") -> Response:
+        """The report of result ``{id}`` under ``report_headers``, or the page saying there is no
+        such result under ``page_headers`` (its way back to ``back``): the LTI report shows it so,
+        with the headers that let the LMS frame it."""
         from ..reports.html import render_html
-        stored = await stored_or_404(request)
+        stored = await stored_or_404(request, page_headers, back)
         if isinstance(stored, Response):
             return stored
         lang = lang_of(request.query_params.get("lang"))
         page = await run_in_threadpool(lambda: render_html(_result(stored), lang))
-        return HTMLResponse(page, headers=_REPORT_HEADERS)
+        return HTMLResponse(page, headers=report_headers)
+
+    async def report(request: Request) -> Response:
+        return await show_report(request)
 
     async def report_json(request: Request) -> Response:
         from ..reports.gradescope import dumps, render_gradescope
@@ -594,13 +598,13 @@ def create_app(config: ServeConfig) -> Starlette:
                 f"--lti-config needs its extra packages ({exc.name} is missing): pip install 'concurrency-grader[serve]'"
             )) from None
         routes += lti_routes(config.lti_config, LtiHost(
-            receive_upload=receive_upload, answer_json=answer_json, store=lambda: state["store"], lang_of=lang_of,
+            receive_upload=receive_upload, answer_json=answer_json, report=show_report, lang_of=lang_of,
             exercises=exercises, page_headers=_PAGE_HEADERS, report_headers=_REPORT_HEADERS, refused=refused))
     async def failed(request: Request, exc: Exception) -> Response:
         # Never a bare 500 with a traceback: one log line, and JSON or the message page.
         log.warning("error answering %s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
         why = type(exc).__name__
-        return refused(request, Refusal(500, "internal", _fmt("oops", why=why)), lang_of(request.query_params.get("lang")))
+        return refused(request, Refusal(500, "internal", _M["oops"].format(why=why)), lang_of(request.query_params.get("lang")))
 
     async def storage_failed(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StoreUnavailable)
@@ -627,7 +631,7 @@ _PAGE_HEADERS = {
 
 
 def _storage_refusal(reason: str) -> Refusal:
-    return Refusal(503, "storage", _fmt("storage", why=reason), {"Retry-After": "60"})
+    return Refusal(503, "storage", _M["storage"].format(why=reason), {"Retry-After": "60"})
 
 
 def _scratch_root() -> Path:

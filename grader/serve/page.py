@@ -243,10 +243,14 @@ PAGE_JS = r"""// The upload page's script: the same form, sent with fetch so the
 """
 
 
-def render_message_page(lang: Lang, title: Msg, message: str, status: int) -> str:
+def render_message_page(lang: Lang, title: Msg, message: str, status: int, *, back: str | None = "/",
+                        ok: bool = False, extra: str = "") -> str:
     """A small page for what the no-script form and the report pages cannot show (a bad upload,
-    an unknown report): the one-line reason and a way back."""
-    back = Msg("アップロードのページへ戻る", "Back to the upload page")(lang)
+    an unknown report): the one-line reason and a way back to the upload page at ``back`` (None:
+    no way back, as for a page the LMS frames with no page of its own to go back to). ``ok``: the
+    message is good news, not an error; ``extra``: HTML shown before the way back."""
+    back_text = Msg("アップロードのページへ戻る", "Back to the upload page")(lang)
+    back_link = f'<p><a href="{esc(back)}?lang={lang}">{esc(back_text)}</a></p>' if back is not None else ""
     return f"""<!DOCTYPE html>
 <html lang="{lang}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -255,6 +259,6 @@ def render_message_page(lang: Lang, title: Msg, message: str, status: int) -> st
 main{{max-width:760px;margin:0 auto;padding:12px}}.card{{background:#fff;border:1px solid #dcdcd6;border-radius:10px;padding:14px 16px}}
 .error{{color:#a33a00;font-weight:bold}}a{{color:#0b5cad}}</style></head>
 <body><main><div class="card"><h1 style="font-size:1.3rem">{esc(title(lang))}</h1>
-<p class="error" data-status="{status}">{esc(message)}</p>
-<p><a href="/?lang={lang}">{esc(back)}</a></p></div></main></body></html>
+<p class="{'ok' if ok else 'error'}" data-status="{status}">{esc(message)}</p>
+{extra}{back_link}</div></main></body></html>
 """

@@ -61,6 +61,15 @@ def upload(server, token: str, path, name: str | None = None, api: str = "grade"
     return server.request("POST", f"/lti/{api}/{token}", body, {"Content-Type": ctype})
 
 
+def log_mark(server) -> int:
+    """Where the server's log ends now: ``logged_since`` reads only what came after."""
+    return server.log.stat().st_size
+
+
+def logged_since(server, mark: int) -> str:
+    return server.log.read_bytes()[mark:].decode("utf-8", "replace")
+
+
 def test_jwks_has_the_tools_public_key_only(server):
     keys = server.get("/lti/jwks").json()["keys"]
     assert len(keys) == 1 and keys[0]["kty"] == "RSA" and keys[0]["alg"] == "RS256" and keys[0]["kid"]
@@ -117,7 +126,14 @@ def test_the_form_without_script_says_the_score_went(server, platform):
     answer = upload(server, token, REFERENCE / "counter_lck.py", api="upload")
     assert answer.status == 200
     assert "was sent to the LMS" in answer.text and f"/lti/report/{token}/" in answer.text
+    assert f'href="/lti/page/{token}?lang=' in answer.text and 'href="/?lang=' not in answer.text
+    assert 'class="ok"' in answer.text
     assert len(platform.scores_for(10)) == 1
+    missing = server.get(f"/lti/report/{token}/no-such-result")
+    assert missing.status == 404
+    assert "no such result" in missing.text or "この採点結果はありません" in missing.text
+    assert "launch has expired" not in missing.text and "期限が切れた" not in missing.text
+    assert "frame-ancestors 'self' " + platform.url in missing.headers["Content-Security-Policy"]
 
 
 def test_the_exercise_from_the_links_title(server, platform):
@@ -145,12 +161,18 @@ def test_a_link_naming_no_exercise_is_refused_with_why(server, platform):
 
 
 def test_a_forged_token_is_refused(server, platform):
-    before = len(platform.scores)
+    before, mark = len(platform.scores), log_mark(server)
     _, status, _, page, token = launch(server, platform, sub="mallory", custom={"exercise": "counter_lck"},
                                        key=new_key())
     assert status == 400 and token is None
     assert "launch from the LMS was refused" in page or "起動を受け付けられません" in page
-    assert "decode id_token" in server.log_text() or "Signature" in server.log_text()
+    logged = logged_since(server, mark)
+    assert "decode id_token" in logged or "Signature" in logged
+    # The refusal page names no launch; grading with whatever it gave posts nothing to the LMS.
+    assert "/lti/page/" not in page and "/lti/grade/" not in page
+    assert 'href="/?lang=' not in page  # no way back to the course-key page the LMS cannot frame
+    answer = upload(server, token or "mallory", REFERENCE / "counter_lck.py")
+    assert answer.status == 401 and answer.json()["error"]["code"] == "launch_expired"
     assert len(platform.scores) == before
 
 
@@ -172,8 +194,9 @@ def test_a_replayed_launch_is_refused(server, platform):
     browser, status, *_ = launch(server, platform, sub="student-6", custom={"exercise": "counter_lck"})
     assert status == 200
     action, fields = browser.last_form
+    mark = log_mark(server)
     status, _, page = browser.open(action, fields)  # the same id_token, state cookie still there
-    assert status == 400 and "Invalid Nonce" in server.log_text()
+    assert status == 400 and "Invalid Nonce" in logged_since(server, mark)
 
 
 def test_a_launch_without_the_state_cookie_is_refused(server, platform):
@@ -182,19 +205,22 @@ def test_a_launch_without_the_state_cookie_is_refused(server, platform):
         sub="student-7", custom={"exercise": "counter_lck"})))
     action = re.search(r'action="([^"]+)"', page)[1]
     fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', page))
+    mark = log_mark(server)
     status, _, page = Browser().open(action, fields)
-    assert status == 400 and "State not found" in server.log_text()
+    assert status == 400 and "State not found" in logged_since(server, mark)
 
 
 def test_a_wrong_deployment_is_refused(server, platform):
+    mark = log_mark(server)
     _, status, _, page, token = launch(server, platform, sub="student-8", custom={"exercise": "counter_lck"},
                                        deployment_id="not-registered")
     assert status == 400 and token is None
-    assert "not-registered" in server.log_text()
+    assert "not-registered" in logged_since(server, mark)
 
 
 def test_an_lms_that_cannot_take_the_score_is_said_and_the_service_goes_on(server, platform):
     *_, token = launch(server, platform, sub="student-9", custom={"exercise": "counter_lck"}, lineitem=9)
+    mark = log_mark(server)
     platform.token_down = True
     platform.revoke_tokens()  # the token the tool keeps is refused, and no new one is given
     try:
@@ -208,7 +234,7 @@ def test_an_lms_that_cannot_take_the_score_is_said_and_the_service_goes_on(serve
         assert "could not be sent to the LMS" in page.text
         assert platform.scores_for(9) == []
         assert server.health()["status"] == "ok"
-        assert re.search(r"lti score id=\S+ .*sent=no reason=post_failed", server.log_text())
+        assert re.search(r"lti score id=\S+ .*sent=no reason=post_failed", logged_since(server, mark))
     finally:
         platform.token_down = False
     again = upload(server, token, REFERENCE / "counter_lck.py")  # the next grading sends its score

@@ -46,9 +46,9 @@ def test_launches_are_unguessable_and_expire():
     launches = LaunchStore(limit=10, lifetime=3600.0)
     clock = Clock()
     launches._data.clock = clock
-    launch = Launch("iss", "client", "d", "sub", "name", "rl", "title", "counter_lck", None)
+    launch = Launch("iss", "client", "sub", "name", "rl", "title", "counter_lck", None)
     token = launches.add(launch)
-    other = launches.add(Launch("iss", "client", "d", "sub2", "name", "rl", "title", "counter_lck", None))
+    other = launches.add(Launch("iss", "client", "sub2", "name", "rl", "title", "counter_lck", None))
     assert len(token) >= 43 and token != other
     assert launches.get(token) is launch and launches.get(token[:-1]) is None and launches.get("") is None
     clock.now += 3601
@@ -73,7 +73,7 @@ def test_the_score_and_its_comment():
 
 
 def test_no_score_is_sent_without_a_line_item_or_after_a_grader_error():
-    launch = Launch("iss", "client", "d", "sub", "name", "rl", "title", "counter_lck", None)
+    launch = Launch("iss", "client", "sub", "name", "rl", "title", "counter_lck", None)
     assert post_score(None, launch, RESULT, None).reason == "no_lineitem"
     launch.lineitem, launch.scopes = "http://lms/li", ["https://purl.imsglobal.org/spec/lti-ags/scope/score"]
     broken = {"checks": [{**RESULT["checks"][0], "error": True}]}

@@ -42,10 +42,6 @@ class LtiRequest(Request):
         super().__init__()
         self._params, self._cookies, self._secure = dict(params), dict(cookies), secure
 
-    @property
-    def session(self):
-        return None
-
     def get_param(self, key: str) -> str:
         return self._params.get(key)  # type: ignore[return-value]
 

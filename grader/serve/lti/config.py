@@ -43,10 +43,13 @@ def _registrations(data: Any, path: str) -> list[tuple[str, dict]]:
 
 
 def load_tool_config(path: str):
-    """pylti1p3's ``ToolConfJsonFile`` for ``path``, after checking what a launch and a score need
-    (``GraderInputError`` saying what is missing otherwise)."""
+    """pylti1p3's tool configuration (``ToolConfDict``) for ``path``, after checking what a launch and
+    a score need (``GraderInputError`` saying what is missing otherwise). The file and its keys are
+    read once, here; key files are keyed as ``ToolConfJsonFile`` keys them. What the routes need of
+    the file besides is set on it: ``registrations`` (how many, for the start-up log line) and
+    ``origins`` (``platform_origins``: who may frame a launched student's pages)."""
     from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
-    from pylti1p3.tool_config import ToolConfJsonFile
+    from pylti1p3.tool_config import ToolConfDict
 
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -55,7 +58,9 @@ def load_tool_config(path: str):
     except ValueError as exc:
         raise _bad(path, f"JSON ではありません（{exc}）", f"not JSON ({exc})") from None
     base = Path(path).resolve().parent
-    for iss, reg in _registrations(data, path):
+    registrations = _registrations(data, path)
+    keys: list[tuple[str, str | None, str, str]] = []
+    for iss, reg in registrations:
         missing = [k for k in REQUIRED if not reg.get(k)]
         if not reg.get("key_set_url") and not reg.get("key_set"):
             missing.append("key_set_url")
@@ -63,21 +68,32 @@ def load_tool_config(path: str):
             raise _bad(path, f"{iss} に {', '.join(missing)} がありません", f"{iss} lacks {', '.join(missing)}")
         if not isinstance(reg["deployment_ids"], list):
             raise _bad(path, f"{iss} の deployment_ids はリストです", f"{iss}: deployment_ids must be a list")
+        pems = {}
         for field, loader in (("private_key_file", load_pem_private_key), ("public_key_file", load_pem_public_key)):
             key_path = base / reg[field]
             try:
                 pem = key_path.read_bytes()
                 loader(pem, None) if field == "private_key_file" else loader(pem)
+                pems[field] = pem.decode("utf-8")
             except OSError as exc:
                 raise _bad(path, f"{field} の {key_path} を読めません（{exc.strerror or exc}）",
                            f"cannot read {field} {key_path} ({exc.strerror or exc})") from None
             except (ValueError, TypeError) as exc:
                 raise _bad(path, f"{field} の {key_path} は PEM の鍵ではありません（{exc}）",
                            f"{field} {key_path} is not a PEM key ({exc})") from None
+        # As ToolConfJsonFile keys them: by client id only when the issuer lists its registrations.
+        client_id = reg.get("client_id") if isinstance(data[iss], list) else None
+        keys.append((iss, client_id, pems["private_key_file"], pems["public_key_file"]))
     try:
-        return ToolConfJsonFile(str(Path(path).resolve()))
+        config = ToolConfDict(data)
+        for iss, client_id, private, public in keys:
+            config.set_private_key(iss, private, client_id=client_id)
+            config.set_public_key(iss, public, client_id=client_id)
     except Exception as exc:  # pylti1p3 raises bare Exception for its own checks
         raise _bad(path, str(exc), str(exc)) from None
+    config.registrations = len(registrations)
+    config.origins = platform_origins(registrations)
+    return config
 
 
 def origin(url: Any) -> str | None:
@@ -88,14 +104,13 @@ def origin(url: Any) -> str | None:
     return None
 
 
-def platform_origins(path: str) -> list[str]:
+def platform_origins(registrations: list[tuple[str, dict]]) -> list[str]:
     """The platforms' origins, from their issuers and login URLs, and the extra ``frame_origins``
     a registration may list (this tool's own key, which pylti1p3 ignores: a Canvas course's pages
     are on the school's host, not on its issuer's): the pages a launched student sees may be framed
     by them (and by the page the launch says it returns to), by no one else."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
     origins: list[str] = []
-    for iss, reg in _registrations(data, path):
+    for iss, reg in registrations:
         extra = reg.get("frame_origins") or []
         for url in [iss, reg.get("auth_login_url"), *(extra if isinstance(extra, list) else [extra])]:
             found = origin(url)

@@ -60,14 +60,12 @@ class _Bounded:
 class OneTimeStore(LaunchDataStorage):
     """pylti1p3's storage: values expire; ``check_value`` (its nonce check) takes the value."""
 
-    _session_cookie_name = ""  # one store for all: nonces are random, the state cookie binds the browser
-
     def __init__(self, limit: int = 20000, lifetime: float = 600.0):
         super().__init__()
         self._data = _Bounded(limit, lifetime)
 
     def get_session_cookie_name(self):
-        return None
+        return None  # one store for all: nonces are random, the state cookie binds the browser
 
     def can_set_keys_expiration(self) -> bool:
         return True
@@ -91,7 +89,6 @@ class Launch:
 
     issuer: str
     client_id: str
-    deployment_id: str
     user: str
     """The platform's ``sub``: the only id the score is posted for."""
     name: str
@@ -105,7 +102,6 @@ class Launch:
     frame_from: str = ""
     """The origins that may frame this launch's pages (CSP ``frame-ancestors``)."""
     token: str = ""
-    last_sent: dict | None = None
 
 
 class LaunchStore:

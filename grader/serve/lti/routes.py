@@ -29,9 +29,10 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from ...model import Msg
+from ..app import Refusal
 from ..page import render_message_page, render_upload_page
 from .adapters import LtiLaunch, LtiLogin, LtiRequest, PlatformSession
-from .config import load_tool_config, origin, platform_origins
+from .config import load_tool_config, origin
 from .launches import Launch, LaunchStore, OneTimeStore
 from .passback import Sent, post_score
 
@@ -77,29 +78,20 @@ _M: dict[str, Msg] = {
 }
 
 
-def _fmt(key: str, **kw: Any) -> Msg:
-    m = _M[key]
-    return Msg(m.ja.format(**kw), m.en.format(**kw))
-
-
 @dataclass
 class LtiHost:
     """What the routes use of the service (``app.create_app``'s own pieces)."""
 
     receive_upload: Callable
     answer_json: Callable
-    store: Callable
+    report: Callable
+    """``report(request, report_headers, page_headers, back)``: the app's report page (or its page
+    saying there is no such result)."""
     lang_of: Callable
     exercises: dict
     page_headers: dict
     report_headers: dict
     refused: Callable
-
-
-class LaunchRefused(Exception):
-    def __init__(self, status: int, code: str, msg: Msg, detail: str = ""):
-        super().__init__(msg.en)
-        self.status, self.code, self.msg, self.detail = status, code, msg, detail
 
 
 def pick_exercise(custom: Any, title: str, exercises: dict) -> str | None:
@@ -123,7 +115,7 @@ def _launch_lang(body: dict, lang_of: Callable) -> str:
 
 def lti_routes(config_path: str, host: LtiHost) -> list[Route]:
     tool_config = load_tool_config(config_path)
-    configured = platform_origins(config_path)
+    configured: list[str] = tool_config.origins
     nonces = OneTimeStore(limit=20000, lifetime=600.0)
     keys_cache = OneTimeStore(limit=100, lifetime=300.0)
     launches = LaunchStore(limit=20000, lifetime=4 * 3600.0)
@@ -135,13 +127,15 @@ def lti_routes(config_path: str, host: LtiHost) -> list[Route]:
         allowed = launch.frame_from if launch is not None else " ".join(["'self'", *configured])
         csp = re.sub(r"frame-ancestors [^;]*", f"frame-ancestors {allowed}", headers["Content-Security-Policy"])
         return {**headers, "Content-Security-Policy": csp}
-    log.info("lti: %d platform registration(s) from %s", len(_issuers(config_path)), config_path)
+    log.info("lti: %d platform registration(s) from %s", tool_config.registrations, config_path)
 
-    def message(request: Request, lang, r: LaunchRefused) -> Response:
+    def message(request: Request, lang, r: Refusal) -> Response:
         log.info("lti refused status=%d reason=%s detail=%s client=%s", r.status, r.code, r.detail[:300],
                  request.client.host if request.client else "-")
-        return HTMLResponse(render_message_page(lang, _M["title"], r.msg(lang), r.status), status_code=r.status,
-                            headers=framed(page_headers, None))
+        # No way back: the service's own upload page asks for the course key and may not be
+        # framed; the student opens the link in the LMS again.
+        return HTMLResponse(render_message_page(lang, _M["title"], r.msg(lang), r.status, back=None),
+                            status_code=r.status, headers=framed(page_headers, None))
 
     async def small_form(request: Request) -> dict[str, str]:
         params = dict(request.query_params)
@@ -150,7 +144,7 @@ def lti_routes(config_path: str, host: LtiHost) -> list[Route]:
             async for chunk in request.stream():
                 body += chunk
                 if len(body) > FORM_LIMIT:
-                    raise LaunchRefused(413, "too_large", _fmt("bad_launch", why="request too large"))
+                    raise Refusal(413, "too_large", _M["bad_launch"].format(why="request too large"))
             params.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         return params
 
@@ -168,10 +162,10 @@ def lti_routes(config_path: str, host: LtiHost) -> list[Route]:
                 try:
                     return oidc.redirect(launch_url)
                 except Exception as exc:  # pylti1p3's OIDCException, or its bare Exception
-                    raise LaunchRefused(400, "bad_login", _fmt("bad_login", why=str(exc)[:200]), str(exc)) from None
+                    raise Refusal(400, "bad_login", _M["bad_login"].format(why=str(exc)[:200]), detail=str(exc)) from None
 
             return await run_in_threadpool(redirect)
-        except LaunchRefused as r:
+        except Refusal as r:
             return message(request, lang, r)
 
     def validate(request: Request, params: dict) -> Launch:
@@ -184,22 +178,23 @@ def lti_routes(config_path: str, host: LtiHost) -> list[Route]:
         except LtiException as exc:
             why = str(exc)
             if "Error during fetch URL" in why:
-                raise LaunchRefused(502, "platform_keys", _fmt("platform_down", why="JWKS"), why) from None
-            raise LaunchRefused(400, "bad_launch", _fmt("bad_launch", why=why[:200]), why) from None
+                raise Refusal(502, "platform_keys", _M["platform_down"].format(why="JWKS"), detail=why) from None
+            raise Refusal(400, "bad_launch", _M["bad_launch"].format(why=why[:200]), detail=why) from None
         except requests.RequestException as exc:
-            raise LaunchRefused(502, "platform_keys", _fmt("platform_down", why=type(exc).__name__), str(exc)) from None
+            raise Refusal(502, "platform_keys", _M["platform_down"].format(why=type(exc).__name__), detail=str(exc)) from None
         except Exception as exc:  # a token malformed in a way pylti1p3 does not name: still the launch's fault
             why = f"{type(exc).__name__}: {exc}"
-            raise LaunchRefused(400, "bad_launch", _fmt("bad_launch", why=why[:200]), why) from None
+            raise Refusal(400, "bad_launch", _M["bad_launch"].format(why=why[:200]), detail=why) from None
         body: dict = launch.get_launch_data()  # type: ignore[assignment]
         if body.get(CLAIM + "message_type") != "LtiResourceLinkRequest":
-            raise LaunchRefused(400, "not_resource", _M["not_resource"], str(body.get(CLAIM + "message_type")))
+            raise Refusal(400, "not_resource", _M["not_resource"],
+                          detail=str(body.get(CLAIM + "message_type")))
         link = _claim(body, "resource_link")
         title = str(link.get("title") or "")
         exercise = pick_exercise(body.get(CLAIM + "custom"), title, host.exercises)
         if exercise is None:
-            raise LaunchRefused(400, "no_exercise", _fmt("no_exercise", ids=", ".join(sorted(host.exercises))),
-                                f"custom={body.get(CLAIM + 'custom')!r} title={title!r}")
+            raise Refusal(400, "no_exercise", _M["no_exercise"].format(ids=", ".join(sorted(host.exercises))),
+                          detail=f"custom={body.get(CLAIM + 'custom')!r} title={title!r}")
         ags = body.get(AGS) if isinstance(body.get(AGS), dict) else {}
         frame = ["'self'", *configured]
         for url in (_claim(body, "launch_presentation").get("return_url"), _claim(body, "tool_platform").get("url")):
@@ -207,8 +202,7 @@ def lti_routes(config_path: str, host: LtiHost) -> list[Route]:
             if found and found not in frame:
                 frame.append(found)
         name = str(body.get("name") or body.get("given_name") or "")  # the LMS may keep names private
-        return Launch(issuer=str(body["iss"]), client_id=launch.get_client_id(),
-                      deployment_id=str(body.get(CLAIM + "deployment_id")), user=str(body.get("sub") or ""),
+        return Launch(issuer=str(body["iss"]), client_id=launch.get_client_id(), user=str(body.get("sub") or ""),
                       name=name, resource_link=str(link.get("id") or ""), title=title, exercise=exercise,
                       lineitem=ags.get("lineitem") or None,
                       scopes=[str(x) for x in ags.get("scope") or () if isinstance(ags.get("scope"), list)],
@@ -219,10 +213,10 @@ def lti_routes(config_path: str, host: LtiHost) -> list[Route]:
         try:
             params = await small_form(request)
             found = await run_in_threadpool(validate, request, params)
-        except LaunchRefused as r:
+        except Refusal as r:
             return message(request, lang, r)
         if not found.user:
-            return message(request, lang, LaunchRefused(400, "no_user", _fmt("bad_launch", why="no sub")))
+            return message(request, lang, Refusal(400, "no_user", _M["bad_launch"].format(why="no sub")))
         token = launches.add(found)
         log.info("lti launch exercise=%s lineitem=%s user=%s client=%s", found.exercise,
                  "yes" if found.lineitem else "no", found.user[:64], request.client.host if request.client else "-")
@@ -234,19 +228,19 @@ def lti_routes(config_path: str, host: LtiHost) -> list[Route]:
     def launched(request: Request) -> Launch:
         found = launches.get(request.path_params["token"])
         if found is None:
-            raise LaunchRefused(401, "launch_expired", _M["expired"])
+            raise Refusal(401, "launch_expired", _M["expired"])
         return found
 
     async def page(request: Request) -> Response:
         try:
             found = launched(request)
-        except LaunchRefused as r:
+        except Refusal as r:
             return message(request, host.lang_of(request.query_params.get("lang")), r)
         lang = host.lang_of(request.query_params.get("lang") or found.lang)
         from ...exercises.catalog import course
         ex = host.exercises[found.exercise]
         where = _M["goes"](lang) if found.lineitem else _M["no_lineitem"](lang)
-        notice = _fmt("who" if found.name else "who_anon", name=found.name, title=found.title or found.exercise,
+        notice = _M["who" if found.name else "who_anon"].format(name=found.name, title=found.title or found.exercise,
                       where=where)(lang)
         base = f"/lti/page/{found.token}"
         html = render_upload_page(lang, [], course().title, False, str(request.base_url).rstrip("/"), here=base,
@@ -261,20 +255,18 @@ def lti_routes(config_path: str, host: LtiHost) -> list[Route]:
         log.info("lti score id=%s exercise=%s score=%g/%g sent=%s reason=%s user=%s link=%s%s", stored.id,
                  found.exercise, sent.score, sent.maximum, "yes" if sent.sent else "no", sent.reason or "-",
                  found.user[:64], found.resource_link[:64], f" detail={sent.detail}" if sent.detail else "")
-        found.last_sent = {"id": stored.id, "sent": sent.sent, "reason": sent.reason}
         if sent.sent:
-            text = _fmt("sent", score=f"{sent.score:g}", max=f"{sent.maximum:g}")
+            text = _M["sent"].format(score=f"{sent.score:g}", max=f"{sent.maximum:g}")
         else:
-            text = _fmt(sent.reason, id=stored.id) if sent.reason == "post_failed" else _M[sent.reason]
+            text = _M[sent.reason].format(id=stored.id) if sent.reason == "post_failed" else _M[sent.reason]
         return stored, lang, color, cached, sent, text
 
     async def grade(request: Request) -> Response:
-        from ..app import Refusal
         lang = host.lang_of(request.query_params.get("lang"))
         try:
             found = launched(request)
-        except LaunchRefused as r:
-            return host.refused(request, Refusal(r.status, r.code, r.msg), lang)
+        except Refusal as r:
+            return host.refused(request, r, lang)
         try:
             stored, lang, color, cached, sent, text = await grade_and_send(request, found)
         except Refusal as r:
@@ -288,38 +280,31 @@ def lti_routes(config_path: str, host: LtiHost) -> list[Route]:
     async def upload(request: Request) -> Response:
         """The page's form without its script: a page with the score, what the LMS got, the report."""
         from ...reports.text import html_text as esc
-        from ..app import Refusal
         lang = host.lang_of(request.query_params.get("lang"))
         try:
             found = launched(request)
-            stored, lang, _, _, sent, text = await grade_and_send(request, found)
-        except LaunchRefused as r:
-            return message(request, lang, r)
         except Refusal as r:
-            return HTMLResponse(render_message_page(r.lang, _M["title"], r.msg(r.lang), r.status),
+            return message(request, lang, r)
+        try:
+            stored, lang, _, _, sent, text = await grade_and_send(request, found)
+        except Refusal as r:
+            return HTMLResponse(render_message_page(r.lang, _M["title"], r.msg(r.lang), r.status,
+                                                    back=f"/lti/page/{found.token}"),
                                 status_code=r.status, headers={**r.headers, **framed(page_headers, found)})
-        status = 502 if sent.reason == "post_failed" else 200
-        page = render_message_page(lang, _M["result"], text(lang), status)
         link = (f'<p><a id="report" href="/lti/report/{found.token}/{stored.id}?lang={lang}">'
                 f'{esc(_M["report"](lang))}</a></p>')
-        page = page.replace('<p><a href="/?lang=', f'{link}<p><a href="/lti/page/{found.token}?lang=', 1)
-        if sent.sent:
-            page = page.replace('class="error"', 'class="ok"', 1)
+        # Graded either way (200); the message says whether the LMS got the score.
+        page = render_message_page(lang, _M["result"], text(lang), 200, back=f"/lti/page/{found.token}",
+                                   ok=sent.sent, extra=link)
         return HTMLResponse(page, status_code=200, headers=framed(page_headers, found))
 
     async def report(request: Request) -> Response:
-        from ...batch.store import result_from_dict
-        from ...reports.html import render_html
         try:
             found = launched(request)
-        except LaunchRefused as r:
+        except Refusal as r:
             return message(request, host.lang_of(request.query_params.get("lang")), r)
-        lang = host.lang_of(request.query_params.get("lang"))
-        stored = await run_in_threadpool(host.store().by_id, request.path_params["id"])
-        if stored is None:
-            return message(request, lang, LaunchRefused(404, "not_found", _M["expired"]))
-        html = await run_in_threadpool(lambda: render_html(result_from_dict(stored.result), lang))
-        return HTMLResponse(html, headers=framed(host.report_headers, found))
+        return await host.report(request, framed(host.report_headers, found), framed(page_headers, found),
+                                 back=f"/lti/page/{found.token}")
 
     return [
         Route("/lti/login", login, methods=["GET", "POST"]),
@@ -331,9 +316,3 @@ def lti_routes(config_path: str, host: LtiHost) -> list[Route]:
         Route("/lti/report/{token}/{id}", report, methods=["GET"]),
     ]
 
-
-def _issuers(path: str):
-    import json
-    from pathlib import Path
-    from .config import _registrations
-    return _registrations(json.loads(Path(path).read_text(encoding="utf-8")), path)
