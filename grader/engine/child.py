@@ -3,7 +3,7 @@
 Started by the parent as ``python -m grader.engine.child``. Its stdin carries one JSON line with
 the job, then one line per batch of schedules; it limits its own resources, patches the runtime,
 compiles the instrumented submission once, then runs each batch (several schedules at a time),
-each schedule in a forked process of its own process group with a wall-clock limit. It writes one
+each schedule in a forked process of its own process group with a time limit (``meter``). It writes one
 JSON line per finished schedule and one per finished batch to stdout; the events themselves go to
 the files the job names. The parent plans the next batch from the events of the last one (race-
 directed exploration); the child never decides a verdict, nor which schedule comes next.
@@ -18,8 +18,9 @@ import resource
 import select
 import signal
 import sys
+from dataclasses import dataclass
 
-from . import real, reaper
+from . import meter, real, reaper
 from .events import EXIT_LIMIT
 
 
@@ -86,70 +87,85 @@ def main() -> None:
     gc.collect()
     gc.freeze()  # forked runs then leave the warm objects alone: fewer copy-on-write faults
     sys.stdout.flush()
-    stopped = False
     while True:
         request = _read_line()
         if request is None:
             return
-        if stopped:  # a hang or a flood repeats on every schedule: stop paying for it
-            _report({"batch": len(request["schedules"]), "stopped": True})
-            continue
-        stopped = _run_batch(job, request["schedules"], codes, bootstrap, seals)
-        _report({"batch": len(request["schedules"]), "stopped": stopped})
+        _run_batch(job, request["schedules"], codes, bootstrap, seals)
+        _report({"batch": len(request["schedules"])})
 
 
-def _run_batch(job: dict, schedules: list[dict], codes: dict, bootstrap, seals=(None, "")) -> bool:
-    """Run ``schedules`` (several at a time), reporting each; True when exploring should stop."""
+@dataclass
+class _Running:
+    spec: dict
+    started: float
+    meter: meter.RunMeter
+    channel: int  # the read end of the run's channel
+    killed: bool = False
+
+
+def _run_batch(job: dict, schedules: list[dict], codes: dict, bootstrap, seals=(None, "")) -> None:
+    """Run ``schedules`` (several at a time), reporting each.
+
+    A run that hangs, floods or hits a limit (``stops``) would do it again on the next schedule
+    of its seed: that seed's schedules after it in the batch are not started. Which are left out
+    depends only on the schedules' order, never on which run happened to end first.
+    """
     pending = list(schedules)
-    running: dict[int, tuple[dict, float, bool]] = {}
-    channels: dict[int, int] = {}  # pid -> the read end of the run's channel
-    wall = job["limits"]["wall_seconds"]
+    running: dict[int, _Running] = {}
+    limit = job["limits"]["wall_seconds"]
     parallel = max(1, int(job.get("jobs", 1)))
-    stop = False
+    stopped: dict[object, int] = {}  # scope -> order of its first run that stopped
     while pending or running:
+        pending = [s for s in pending if s.get("order", 0) < stopped.get(s.get("scope"), float("inf"))]
         while pending and len(running) < parallel:
             spec = pending.pop(0)
             channel, told = os.pipe()  # the run says on it when the program is about to start
             pid = os.fork()
             if pid == 0:
-                for fd in (channel, *channels.values()):  # nothing of its siblings' channels either
+                for fd in (channel, *(r.channel for r in running.values())):  # nothing of its siblings' either
                     os.close(fd)
                 bootstrap.run(job, dict(spec, channel=told), codes[spec["script"]], seals)  # never returns
             os.close(told)
-            channels[pid] = channel
             try:
                 os.setpgid(pid, pid)
             except OSError:
                 pass
-            running[pid] = (spec, real.monotonic(), False)
+            started = real.monotonic()
+            running[pid] = _Running(spec, started, meter.RunMeter(limit, started), channel)
+        if not running:
+            break
         pid, status = os.waitpid(-1, os.WNOHANG)
         if pid == 0:
-            now = real.monotonic()
-            for cpid, (spec, started, killed) in list(running.items()):
-                if not killed and now - started > wall:
-                    _kill(cpid, dump=spec["raw"], events=spec["events"])
-                    running[cpid] = (spec, started, True)
-            _wait_any(running, wall)
+            for cpid, run in running.items():
+                now = real.monotonic()
+                if not run.killed and now >= run.meter.due() and run.meter.over(now, meter.sample_group(cpid)):
+                    _kill(cpid, dump=run.spec["raw"], events=run.spec["events"])
+                    run.killed = True
+            _wait_any(running)
             continue
         if pid not in running:
             continue
-        spec, started, killed = running.pop(pid)
+        run = running.pop(pid)
+        spec = run.spec
         _kill(pid, dump=None)  # whatever the run left behind in its process group
         if job.get("reap"):
             reaper.kill_adopted(running)  # and what escaped it with setsid (no cgroup/namespace here)
         flooded = _size(spec["raw"]) >= job["limits"]["file_bytes"] // 2
-        if killed or flooded or (os.WIFEXITED(status) and os.WEXITSTATUS(status) == EXIT_LIMIT):
-            pending.clear()
-            stop = True
+        stops = run.killed or flooded or (os.WIFEXITED(status) and os.WEXITSTATUS(status) == EXIT_LIMIT)
+        if stops:
+            scope = spec.get("scope")
+            stopped[scope] = min(stopped.get(scope, spec.get("order", 0)), spec.get("order", 0))
         _report({
             "key": spec["key"],
             "exit": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
             "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-            "timed_out": killed,
-            "wall": round(real.monotonic() - started, 4),
-            "started": _told(channels.pop(pid)),
+            "timed_out": run.killed,
+            "stops": stops,
+            "wall": round(real.monotonic() - run.started, 4),
+            "own": round(run.meter.own_time(), 4),
+            "started": _told(run.channel),
         })
-    return stop
 
 
 def _told(fd: int) -> bool:
@@ -166,10 +182,11 @@ def _told(fd: int) -> bool:
 _pidfds: dict[int, int] = {}
 
 
-def _wait_any(running: dict, wall: float) -> None:
-    """Sleep until a run ends or the next wall-clock deadline (pidfds; polling where there are none)."""
+def _wait_any(running: dict[int, _Running]) -> None:
+    """Sleep until a run ends or the next run is due a look (pidfds; polling where there are none)."""
     now = real.monotonic()
-    timeout = max(0.0, min(started + wall - now for _, started, _ in running.values())) + 0.01
+    timeout = max(0.0, min(r.meter.due() - now for r in running.values() if not r.killed)
+                  if any(not r.killed for r in running.values()) else 0.05) + 0.01
     fds = []
     for pid in running:
         fd = _pidfds.get(pid)

@@ -188,7 +188,7 @@ class Exercise:
 
 
 DEFAULT_LIMITS = {
-    "wall_seconds": 5.0,        # one run, real time
+    "wall_seconds": 5.0,        # one run, its own time (engine/meter.py)
     "total_seconds": 60.0,      # all runs of one submission, real time
     "virtual_seconds": 3600.0,  # one run, virtual time
     "steps": 100_000,           # scheduling points in one run

@@ -92,6 +92,7 @@ def _execute(engine: EngineProcess, exercise: Exercise, source: str, filename: s
     planned = collections.Counter(s.base_seed for s in batch)
     missing: list[Schedule] = []
     gone = False
+    stopped: dict[int, int] = {}  # base seed -> index of its first run that hung, flooded or hit a limit
     while batch:
         by_key = {s.key: s for s in batch}
         # The longest first (a spawn run starts a fresh interpreter and 13 children): the others
@@ -100,7 +101,7 @@ def _execute(engine: EngineProcess, exercise: Exercise, source: str, filename: s
         engine.send({"schedules": [_spec(s, ws) for s in order]})
         explorer.warm()
         finished: list[RunRecord] = []
-        stopped = gone = False
+        gone = False
         while True:
             line = engine.read()
             if line is None:
@@ -111,7 +112,6 @@ def _execute(engine: EngineProcess, exercise: Exercise, source: str, filename: s
                 gone = True
                 break
             if "batch" in line:
-                stopped = bool(line.get("stopped"))
                 break
             if line.get("key") in by_key:
                 s = by_key.pop(line["key"])
@@ -119,15 +119,18 @@ def _execute(engine: EngineProcess, exercise: Exercise, source: str, filename: s
                 if said:  # not a run of the program's: no record, and an engine error if none ran
                     uncontained = said
                     continue
+                if line.get("stops"):  # it would again on the next schedule: that seed is done
+                    stopped[s.base_seed] = min(s.index, stopped.get(s.base_seed, s.index))
                 finished.append(_record(s, ws, line, key, sites))
         runs.extend(finished)
         if gone:
             missing = sorted(by_key.values(), key=lambda s: (s.base_seed, s.index))
             break
-        if stopped:
-            break
-        batch = explorer.next_batch(finished)
+        batch = [s for s in explorer.next_batch(finished) if s.base_seed not in stopped]
         planned.update(s.base_seed for s in batch)
+    # A seed's runs after the first that stopped it are left out, whether or not they ran (the
+    # child starts them while it does not yet know): the same file and seed keep the same runs.
+    runs = [r for r in runs if r.schedule.index <= stopped.get(r.schedule.base_seed, r.schedule.index)]
     # Its exit status matters only when runs are missing (did the program kill it?).
     err, status = engine.close(patient=bool(missing) or gone or compile_error is not None)
     # The program killed the process that ran it: its fault, not the grader's.
@@ -245,7 +248,8 @@ def _job(exercise: Exercise, source: str, ws: Workspace, jobs: int) -> tuple[dic
 
 def _spec(s: Schedule, ws: Workspace) -> dict:
     return {
-        "key": s.key, "index": s.key, "seed": s.seed, "strategy": s.strategy, "time_mode": s.time_mode,
+        "key": s.key, "index": s.key, "scope": s.base_seed, "order": s.index,
+        "seed": s.seed, "strategy": s.strategy, "time_mode": s.time_mode,
         "start_method": s.start_method, "options": dict(s.options),
         "directions": [d.as_json() for d in s.directions],
         "cwd": str(ws.cwd(s.variant, s.base_seed)), "script": str(ws.script(s.variant, s.base_seed)),
@@ -299,6 +303,7 @@ def _record(schedule: Schedule, ws: Workspace, result: dict, key: bytes, sites: 
         signal=result["signal"],
         timed_out=bool(result["timed_out"]),
         wall_seconds=float(result["wall"]),
+        own_seconds=float(result.get("own", 0.0)),
         raw_output=stable.text(raw.decode("utf-8", "replace")),
         output_truncated=raw_cut,
         runner_killed=runner_killed,

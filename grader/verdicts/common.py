@@ -97,8 +97,10 @@ def why_not_normal(run: RunRecord, obs: Observation) -> Failure:
         return Failure(
             summary=Msg("制限時間内に終わりませんでした（無限ループ？）", "did not finish within the time limit (an endless loop?)"),
             expected=Msg("プログラムが自分で終了すること", "the program ends by itself"),
-            observed=Msg(f"実時間の制限で停止しました。止まっていた行: {at or '不明'}",
-                         f"stopped by the real-time limit; lines it was running: {at or 'unknown'}"),
+            observed=Msg(f"制限時間（計算または待機していた時間。マシンが他の処理をしていた時間は数えません）で"
+                         f"停止しました。止まっていた行: {at or '不明'}",
+                         "stopped at its time limit (time spent computing or waiting; time the machine spent on "
+                         f"other work does not count); lines it was running: {at or 'unknown'}"),
             where=where)
     if stop is not None and stop["k"] == "deadlock":
         trace = tuple(Msg(f"{b['tn']} が {_on(b['on'], 'ja')} を待っている（{line_ref(b.get('ln'))('ja')}）",

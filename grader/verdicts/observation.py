@@ -55,7 +55,10 @@ class RunRecord:
     """The process's exit status; ``None`` if it was killed by a signal or by the watchdog."""
     signal: int | None = None
     timed_out: bool = False
+    """Stopped at its time limit (``engine/meter.py``: its own time, not the machine's)."""
     wall_seconds: float = 0.0
+    own_seconds: float = 0.0
+    """Its own time at the last look (0 when it ended before one was needed, or /proc was blind)."""
     raw_output: str = ""
     """Output written below Python's ``sys.stdout`` (``os.write``, C code), capped."""
     output_truncated: bool = False
