@@ -19,8 +19,9 @@ every other one waits on its gate. The turn passes
 Only processes the program forks take part (a ``spawn`` child starts from a fresh interpreter and
 runs beside them, as before; so does a Manager's server once it serves). Nothing waits forever on
 the board: a process whose turn it was and that died is passed over, and if the running one holds
-the turn for a long real time without a decision (a wait the engine does not know), the board is
-given up and the processes run side by side from then on (``free``), as without it.
+the turn without a decision while computing nothing for a second (a wait the engine does not
+know; a holder starved by a busy machine still computes), the board is given up and the
+processes run side by side from then on (``free``), as without it.
 
 Child side only; nothing here runs unless the program forks.
 """
@@ -48,7 +49,7 @@ _SEMS_AT = 8192                       # the board mutex, then one gate per slot
 _SEM = 32                             # sizeof(sem_t) on 64-bit Linux (glibc and musl)
 _SIZE = _SEMS_AT + _SEM * (SLOTS + 1)
 _POLL = 0.05                          # real seconds between looks at a turn that does not come
-_STALL = 1.0                          # real seconds one turn may last with no decision
+_STALL = 1.0                          # seconds a turn's holder may compute nothing, with no decision
 _SWITCH_ONE_IN = 4                    # at a scheduling point, the turn passes one time in four
 _MASK = (1 << 64) - 1
 
@@ -337,13 +338,14 @@ class Board:
     def _wait_turn(self) -> None:
         """Wait on this process's gate until it is its turn (or the board is given up)."""
         gate = self._sem(1 + self.me)
-        seen, since = None, real.monotonic()
+        seen, stalled = None, 0.0
+        look = cpu = None
         while True:
             h = _HEADER.unpack_from(self.mm, 0)
             if h[0] == self.me or h[5]:
                 return
             if (h[0], h[4]) != seen:
-                seen, since = (h[0], h[4]), real.monotonic()
+                seen, stalled, look, cpu = (h[0], h[4]), 0.0, None, None
             t = real.wall_time() + _POLL  # sem_timedwait counts on CLOCK_REALTIME (the real one)
             ts = _Timespec(int(t), int((t % 1) * 1e9))
             if _libc.sem_timedwait(gate, ctypes.byref(ts)) == 0:
@@ -351,7 +353,17 @@ class Board:
             holder = h[0]
             if holder != self.me and not self._alive(holder):
                 self._recover(holder)
-            elif real.monotonic() - since > _STALL:
+                continue
+            # A turn stalls while its holder computes nothing at all: it waits for something the
+            # board does not know. One that is runnable but starved by a busy machine still gets
+            # some CPU between two looks; a late look (this process starved) counts one poll.
+            now, used = real.monotonic(), _cpu_seconds(self._slot(holder)[1])
+            if used is None:  # nothing to go by but the clock
+                stalled += now - look if look is not None else _POLL
+            elif cpu is not None and used <= cpu:
+                stalled += min(now - look, _POLL)
+            look, cpu = now, used
+            if stalled > _STALL:
                 self._lock()
                 try:
                     h2 = self._head()
@@ -398,6 +410,17 @@ class Board:
         self._set_head(h)
         for k in range(h[1]):
             _libc.sem_post(self._sem(1 + k))
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """The CPU time of process ``pid`` (all its threads), from its CPU-time clock: readable in the
+    run's sandbox, where /proc is not. None when it cannot be read."""
+    if pid <= 0:
+        return None
+    try:
+        return real.clock_gettime(((~pid) << 3) | 2)  # MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED)
+    except (OSError, OverflowError, ValueError, AttributeError):
+        return None
 
 
 B: Board | None = None

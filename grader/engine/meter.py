@@ -114,12 +114,12 @@ class RunMeter:
         if sample is None:  # nothing to go by but the clock
             self.next = self.started + self.limit
             return wall >= self.limit
-        if self.last is not None and not sample.busy and not self.busy and sample.cpu <= self.cpu:
-            # Seen waiting at both ends of the gap, having run in neither: waiting on nothing the
-            # machine owes it. (One look can fall between one thread's handing over and the next
-            # one's waking.) A gap counts at most a period: a late look, when the grader itself
-            # was starved, says little of what happened meanwhile.
-            self.idle += min(now - self.last, self.period)
+        if self.last is not None and not sample.busy and not self.busy:
+            # Seen waiting at both ends of the gap (one look can fall between one thread's
+            # handing over and the next one's waking): the gap is its own, less what it computed
+            # meanwhile (already counted). A gap counts at most a period: a late look, when the
+            # grader itself was starved, says little of what happened meanwhile.
+            self.idle += max(0.0, min(now - self.last, self.period) - max(0.0, sample.cpu - self.cpu))
         self.busy = sample.busy
         self.cpu = max(self.cpu, sample.cpu)
         self.last = now

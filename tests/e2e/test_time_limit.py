@@ -83,3 +83,39 @@ def test_one_seeds_hang_changes_nothing_of_another_seeds_grading(tmp_path):
     for runs in ran.values():
         stops = [i for i, t in runs if t]
         assert not stops or max(i for i, _ in runs) == stops[0], runs
+
+
+UNKNOWN_WAIT = '''import os
+import time
+from multiprocessing import Process
+
+
+def child(r):
+    print("child waits")
+    os.read(r, 1)  # a wait the engine does not know: the turn's holder computes nothing
+    print("child got it")
+
+
+if __name__ == "__main__":
+    r, w = os.pipe()
+    p = Process(target=child, args=(r,))
+    p.start()
+    time.sleep(1)  # the turn passes to the child, which then waits on its pipe
+    os.write(w, b"x")
+    p.join()
+    print("end")
+'''
+
+
+def test_a_process_that_holds_the_turn_and_waits_on_what_the_engine_does_not_know_is_given_up_on(tmp_path):
+    # The processes of a run take turns; a holder computing nothing for a second (measured by its
+    # CPU-time clock, not the wall clock) gives the turn up to everyone, and the program ends.
+    path = tmp_path / "counter_pp.py"
+    path.write_text(UNKNOWN_WAIT, encoding="utf-8")
+    observations, error, unrunnable = observe(load_submission(str(path)), catalog.get("counter_pp"), [1],
+                                              explicit_exercise=True)
+    forked = [r for r in observations[1].runs if r.schedule.start_method == "fork"]
+    assert forked and error is None and unrunnable is None
+    for run in forked:
+        assert run.ended_normally and not run.timed_out, run.all_output()
+        assert run.all_output().splitlines()[-3:] == ["child waits", "child got it", "end"]
