@@ -59,6 +59,11 @@ def build_export_parser(lang: str):
     return p
 
 
+def _file_of(out: Path, suffix: str, what: str) -> None:
+    if out.suffix.casefold() != suffix:
+        raise GraderInputError(Msg(f"--out は {suffix} のファイルにしてください（{out}）", f"--out must be {what} file ({out})"))
+
+
 def run_export(argv: list[str], lang: str) -> int:
     """``grade export ...``: write the platform's files; a one-line summary on stderr."""
     from ..exercises import catalog
@@ -73,9 +78,7 @@ def run_export(argv: list[str], lang: str) -> int:
         catalog.get(ex)  # an unknown id: one line naming the known ones
     out = Path(args.out)
     if args.platform == "gradescope":
-        if out.suffix.casefold() != ".zip":
-            raise GraderInputError(Msg(f"--out は .zip のファイルにしてください（{args.out}）",
-                                       f"--out must be a .zip file ({args.out})"))
+        _file_of(out, ".zip", "a .zip")
         from .gradescope import export
         done = export(out, exercises, args.visibility, args.format, report_lang, args.seed)
     elif args.platform == "github-classroom":
@@ -85,9 +88,7 @@ def run_export(argv: list[str], lang: str) -> int:
         from .prairielearn import export
         done = export(out, exercises, report_lang, args.seed, args.image)
     else:
-        if out.suffix.casefold() != ".xml":
-            raise GraderInputError(Msg(f"--out は .xml のファイルにしてください（{args.out}）",
-                                       f"--out must be an .xml file ({args.out})"))
+        _file_of(out, ".xml", "an .xml")
         from .coderunner import export
         done = export(out, exercises, report_lang, args.seed)
     sys.stderr.write(done)

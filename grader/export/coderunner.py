@@ -13,13 +13,12 @@ is missing.
 """
 from __future__ import annotations
 
-import argparse
 import base64
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from ..model import GraderInputError, Msg
+from .common import dispatch, step_parser, write_bytes
 from .wheel import wheel_bytes, wheel_name
 
 TEMPLATE = r'''# CodeRunner combinator template grader, written by `grade export coderunner` (concurrency grader {version}).
@@ -145,12 +144,7 @@ def build_xml(exercises: list[str], lang: str, seed: int = 1) -> bytes:
 
 
 def export(out: Path, exercises: list[str], lang: str, seed: int = 1) -> str:
-    data = build_xml(exercises, lang, seed)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(data)
-    except OSError as exc:
-        raise GraderInputError(Msg(f"書き込めません: {out}: {exc.strerror}", f"cannot write {out}: {exc.strerror}")) from None
+    write_bytes(out, build_xml(exercises, lang, seed))
     return (f"wrote {out}: {len(exercises)} CodeRunner question(s) ({', '.join(exercises)}); import it in Moodle's "
             f"question bank (format: Moodle XML). The Jobe server needs Python 3.10+ and PyYAML\n")
 
@@ -159,11 +153,9 @@ def export(out: Path, exercises: list[str], lang: str, seed: int = 1) -> str:
 
 def run(argv: list[str]) -> int:
     """Grade the answer's file; print the combinator grader's JSON (and nothing else)."""
-    p = argparse.ArgumentParser(prog="python -m grader.export.coderunner run")
+    p = step_parser("python -m grader.export.coderunner run")
     p.add_argument("file")
     p.add_argument("--exercise", required=True)
-    p.add_argument("--lang", choices=("ja", "en"), default="ja")
-    p.add_argument("--seed", type=int, default=1)
     args = p.parse_args(argv)
     import json
 
@@ -181,11 +173,7 @@ def run(argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["run"]:
-        return run(argv[1:])
-    sys.stderr.write("usage: python -m grader.export.coderunner run --exercise ID FILE\n")
-    return 2
+    return dispatch(argv, {"run": run}, "python -m grader.export.coderunner run --exercise ID FILE")
 
 
 if __name__ == "__main__":

@@ -2,12 +2,16 @@
 in, grade it, and never fail with a traceback (a file that cannot be graded is a result too)."""
 from __future__ import annotations
 
+import argparse
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable, Iterator
 
 from ..model import GradeResult, GraderInputError, Msg
 from ..reports.fragment import Ungraded
+
 
 def check_specs(exercise) -> tuple[tuple[str, Msg, float], ...]:
     return tuple((c.id, c.title, c.points) for c in exercise.checks)
@@ -98,14 +102,54 @@ def grade_folder(root: Path, exercise_ids: list[str], seed: int = 1) -> list[Gra
     return items
 
 
+def _cannot_write(path: Path, exc: OSError) -> GraderInputError:
+    return GraderInputError(Msg(f"書き込めません: {path}: {exc.strerror}", f"cannot write {path}: {exc.strerror}"))
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Writing to ``path`` inside: a failure is one line naming it, exit status 2."""
+    try:
+        yield
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data``, making the folder; a failure is one line, exit status 2."""
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
 def write_text(path: Path, text: str) -> None:
     """Write ``text`` (UTF-8), making the folder; a failure is one line, exit status 2."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise GraderInputError(Msg(f"書き込めません: {path}: {exc.strerror}",
-                                   f"cannot write {path}: {exc.strerror}")) from None
+    write_bytes(path, text.encode("utf-8"))
+
+
+def out_folder(out: Path) -> None:
+    """``--out`` names a folder (made as needed), never an existing file."""
+    if out.exists() and not out.is_dir():
+        raise GraderInputError(Msg(f"--out はフォルダにしてください（{out} はファイルです）",
+                                   f"--out must be a folder ({out} is a file)"))
+
+
+def step_parser(prog: str) -> argparse.ArgumentParser:
+    """The parser of a grading step on the platform, with the options every step takes."""
+    p = argparse.ArgumentParser(prog=prog)
+    p.add_argument("--lang", choices=("ja", "en"), default="ja")
+    p.add_argument("--seed", type=int, default=1)
+    return p
+
+
+def dispatch(argv: list[str] | None, commands: dict[str, Callable[[list[str]], int]], usage: str) -> int:
+    """``python -m grader.export.<platform> COMMAND ...``: run the command, or print ``usage``."""
+    argv = sys.argv[1:] if argv is None else argv
+    command = commands.get(argv[0]) if argv else None
+    if command is None:
+        say(f"usage: {usage}")
+        return 2
+    return command(argv[1:])
 
 
 def say(text: str) -> None:

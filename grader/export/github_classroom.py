@@ -11,13 +11,12 @@ A check worth 0 points (``integrity``) is still a step, with ``max-score: 0``.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
 from ..model import GraderInputError, Msg
-from .common import say, write_text
+from .common import dispatch, out_folder, say, step_parser, write_text, writing
 from .wheel import build_wheel, wheel_name
 
 RESULTS_DIR = ".github/classroom/results"
@@ -107,14 +106,10 @@ def export(out: Path, exercises: list[str], lang: str, seed: int = 1) -> str:
     """Write the workflow, the wheel it installs and (where none is there yet) each exercise's starter."""
     from ..exercises import catalog
 
-    if out.exists() and not out.is_dir():
-        raise GraderInputError(Msg(f"--out はフォルダにしてください（{out} はファイルです）",
-                                   f"--out must be a folder ({out} is a file)"))
+    out_folder(out)
     write_text(out / ".github/workflows/classroom.yml", workflow(exercises, lang, seed))
-    try:
+    with writing(out):
         build_wheel(out / ".github/classroom")
-    except OSError as exc:
-        raise GraderInputError(Msg(f"書き込めません: {out}: {exc.strerror}", f"cannot write {out}: {exc.strerror}")) from None
     started = []
     for eid in exercises:
         ex = catalog.get(eid)
@@ -133,12 +128,10 @@ def export(out: Path, exercises: list[str], lang: str, seed: int = 1) -> str:
 def grade(argv: list[str]) -> int:
     """Grade the exercise's file in the repository; write the runner result JSON. Always exit 0:
     a file that cannot be graded is a result (``status: error``) the check steps report."""
-    p = argparse.ArgumentParser(prog="python -m grader.export.github_classroom grade")
+    p = step_parser("python -m grader.export.github_classroom grade")
     p.add_argument("--exercise", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--root", default=".")
-    p.add_argument("--lang", choices=("ja", "en"), default="ja")
-    p.add_argument("--seed", type=int, default=1)
     args = p.parse_args(argv)
     from ..reports.fragment import Ungraded
     from ..reports.github_classroom import error_classroom, render_classroom
@@ -184,13 +177,7 @@ def check(argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["grade"]:
-        return grade(argv[1:])
-    if argv[:1] == ["check"]:
-        return check(argv[1:])
-    say("usage: python -m grader.export.github_classroom grade|check ...")
-    return 2
+    return dispatch(argv, {"grade": grade, "check": check}, "python -m grader.export.github_classroom grade|check ...")
 
 
 if __name__ == "__main__":

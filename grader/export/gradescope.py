@@ -11,7 +11,6 @@ setup.sh (``--no-deps --no-index`` offline) and ``GRADER_SKIP_APT=1`` skips apt-
 """
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import os
@@ -20,9 +19,10 @@ import sys
 import zipfile
 from pathlib import Path
 
-from ..model import GraderInputError, Msg
+from ..model import Msg
 from ..reports.fragment import Ungraded
 from ..reports.gradescope import FORMATS, VISIBILITIES, dumps, render_gradescope_autograder
+from .common import dispatch, step_parser, write_bytes
 from .wheel import wheel_bytes, wheel_name
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -107,12 +107,7 @@ def build_zip(exercises: list[str], visibility: str, fmt: str, lang: str, seed: 
 
 
 def export(out: Path, exercises: list[str], visibility: str, fmt: str, lang: str, seed: int = 1) -> str:
-    data = build_zip(exercises, visibility, fmt, lang, seed)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(data)
-    except OSError as exc:
-        raise GraderInputError(Msg(f"書き込めません: {out}: {exc.strerror}", f"cannot write {out}: {exc.strerror}")) from None
+    write_bytes(out, build_zip(exercises, visibility, fmt, lang, seed))
     return (f"wrote {out}: setup.sh, run_autograder and {wheel_name()} for {', '.join(exercises)} "
             f"(upload it as the assignment's autograder; base image Ubuntu 22.04 or later)\n")
 
@@ -135,12 +130,10 @@ def _write_results(results: Path, obj: dict) -> None:
 
 def run(argv: list[str]) -> int:
     """``run_autograder``'s body: grade, write results.json; whatever happens, a results.json."""
-    p = argparse.ArgumentParser(prog="run_autograder")
+    p = step_parser("run_autograder")
     p.add_argument("--exercise", action="append", required=True)
     p.add_argument("--visibility", choices=VISIBILITIES, default="visible")
     p.add_argument("--format", choices=FORMATS, default="md")
-    p.add_argument("--lang", choices=("ja", "en"), default="ja")
-    p.add_argument("--seed", type=int, default=1)
     args = p.parse_args(argv)
     submission, results = _roots()
     try:
@@ -162,16 +155,16 @@ def run(argv: list[str]) -> int:
     return 0
 
 
+def self_test(argv: list[str]) -> int:
+    """setup.sh's last step: the installed grader starts and finds its course."""
+    from ..exercises.catalog import exercises
+    sys.stdout.write(f"concurrency grader ready: {', '.join(exercises())}\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["--self-test"]:
-        from ..exercises.catalog import exercises
-        sys.stdout.write(f"concurrency grader ready: {', '.join(exercises())}\n")
-        return 0
-    if argv[:1] == ["run"]:
-        return run(argv[1:])
-    sys.stderr.write("usage: python -m grader.export.gradescope run --exercise ID ... | --self-test\n")
-    return 2
+    return dispatch(argv, {"run": run, "--self-test": self_test},
+                    "python -m grader.export.gradescope run --exercise ID ... | --self-test")
 
 
 if __name__ == "__main__":

@@ -13,15 +13,14 @@ The student's files are in ``/grade/student``; the result goes to ``/grade/resul
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import uuid
 from pathlib import Path
 
-from ..model import GraderInputError, Msg
+from ..model import Msg
 from ..reports.text import html_text as esc
-from .common import write_text
+from .common import dispatch, out_folder, step_parser, write_text, writing
 from .wheel import build_wheel, wheel_name
 
 SERVER_FILES = "concurrency_grader"
@@ -95,13 +94,9 @@ def export(out: Path, exercises: list[str], lang: str, seed: int = 1,
     from ..exercises import catalog
     from ..reports.prairielearn import ungradable_prairielearn
 
-    if out.exists() and not out.is_dir():
-        raise GraderInputError(Msg(f"--out はフォルダにしてください（{out} はファイルです）",
-                                   f"--out must be a folder ({out} is a file)"))
-    try:
+    out_folder(out)
+    with writing(out):
         build_wheel(out / "serverFilesCourse" / SERVER_FILES)
-    except OSError as exc:
-        raise GraderInputError(Msg(f"書き込めません: {out}: {exc.strerror}", f"cannot write {out}: {exc.strerror}")) from None
     fallback = json.dumps(ungradable_prairielearn(_NOT_STARTED, lang), ensure_ascii=False)
     for eid in exercises:
         ex = catalog.get(eid)
@@ -122,12 +117,10 @@ def export(out: Path, exercises: list[str], lang: str, seed: int = 1,
 def run(argv: list[str]) -> int:
     """Grade the student's file; write results.json. Always a result: ``gradable: false`` with
     the reason for a file that cannot be graded."""
-    p = argparse.ArgumentParser(prog="python -m grader.export.prairielearn run")
+    p = step_parser("python -m grader.export.prairielearn run")
     p.add_argument("--exercise", required=True)
     p.add_argument("--student", required=True)
     p.add_argument("--out", required=True)
-    p.add_argument("--lang", choices=("ja", "en"), default="ja")
-    p.add_argument("--seed", type=int, default=1)
     args = p.parse_args(argv)
     from ..reports.fragment import Ungraded
     from ..reports.gradescope import dumps
@@ -145,11 +138,7 @@ def run(argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["run"]:
-        return run(argv[1:])
-    sys.stderr.write("usage: python -m grader.export.prairielearn run --exercise ID --student DIR --out FILE\n")
-    return 2
+    return dispatch(argv, {"run": run}, "python -m grader.export.prairielearn run --exercise ID --student DIR --out FILE")
 
 
 if __name__ == "__main__":
