@@ -101,6 +101,7 @@ class _Running:
     started: float
     meter: meter.RunMeter
     channel: int  # the read end of the run's channel
+    slot: int  # which of the runs side by side it is: its core
     killed: bool = False
 
 
@@ -116,10 +117,14 @@ def _run_batch(job: dict, schedules: list[dict], codes: dict, bootstrap, seals=(
     limit = job["limits"]["wall_seconds"]
     parallel = max(1, int(job.get("jobs", 1)))
     stopped: dict[object, int] = {}  # scope -> order of its first run that stopped
+    cores = _cores()
     while pending or running:
         pending = [s for s in pending if s.get("order", 0) < stopped.get(s.get("scope"), float("inf"))]
         while pending and len(running) < parallel:
             spec = pending.pop(0)
+            slot = min(set(range(parallel + 1)) - {r.slot for r in running.values()})
+            if cores:
+                spec = dict(spec, core=cores[slot % len(cores)])
             channel, told = os.pipe()  # the run says on it when the program is about to start
             pid = os.fork()
             if pid == 0:
@@ -132,7 +137,7 @@ def _run_batch(job: dict, schedules: list[dict], codes: dict, bootstrap, seals=(
             except OSError:
                 pass
             started = real.monotonic()
-            running[pid] = _Running(spec, started, meter.RunMeter(limit, started), channel)
+            running[pid] = _Running(spec, started, meter.RunMeter(limit, started), channel, slot)
         if not running:
             break
         pid, status = os.waitpid(-1, os.WNOHANG)
@@ -166,6 +171,21 @@ def _run_batch(job: dict, schedules: list[dict], codes: dict, bootstrap, seals=(
             "own": round(run.meter.own_time(), 4),
             "started": _told(run.channel),
         })
+
+
+def _cores() -> list[int]:
+    """The cores this engine's runs may use, starting from the one it is on now (engines side by side
+    start from different ones); empty when there is one or they cannot be known."""
+    try:
+        allowed = sorted(os.sched_getaffinity(0))
+        with open("/proc/self/stat", "rb") as f:
+            now = int(f.read().rsplit(b")", 1)[1].split()[36])
+    except (OSError, ValueError, IndexError, AttributeError):
+        return []
+    if len(allowed) < 2:
+        return []
+    i = allowed.index(now) if now in allowed else 0
+    return allowed[i:] + allowed[:i]
 
 
 def _told(fd: int) -> bool:
