@@ -404,32 +404,76 @@ def trace(name: str):
     keep_return = bool(spec.get("record_return"))
 
     def decorate(fn):
-        code = getattr(getattr(fn, "func", fn), "__code__", None)  # a partial's function
-        first_line = code.co_firstlineno if code is not None else None
-        @functools.wraps(fn)
-        def traced(*args, **kwargs):
-            if state.R is None:
-                return fn(*args, **kwargs)
-            if scale and len(args) > scale["arg"] and isinstance(args[scale["arg"]], int):
-                i = scale["arg"]
-                # The jitter varies the size with the seed, so a hard-coded result list fails.
-                jitter = int(state.config.get("seed", 0)) % (scale.get("jitter", 0) + 1)
-                scaled = max(scale.get("min", 1), args[i] // scale["divide"] + jitter)
-                args = args[:i] + (scaled,) + args[i + 1:]
-            cid = next(_call_ids)
-            state.record("call", fn=name, cid=cid, args=value(list(args)), ln=first_line)
-            try:
-                result = fn(*args, **kwargs)
-            except BaseException as exc:
-                state.record("ret", fn=name, cid=cid, exc=type(exc).__name__)
-                raise
-            fields = {"val": value(result)} if keep_return else {}
-            state.record("ret", fn=name, cid=cid, **fields)
-            return result
-
-        return traced
+        if isinstance(fn, (staticmethod, classmethod)):  # traced inside, still one outside
+            return type(fn)(_traced(fn.__func__, name, scale, keep_return, isinstance(fn, classmethod)))
+        qualname = getattr(fn, "__qualname__", "").split(".")
+        code = getattr(fn, "__code__", None)
+        # A method: its first parameter is the instance, not the call's first argument.
+        method = (len(qualname) > 1 and qualname[-2] != "<locals>" and code is not None
+                  and code.co_argcount > 0 and code.co_varnames[0] == "self")
+        return _traced(fn, name, scale, keep_return, method)
 
     return decorate
+
+
+def _traced(fn, name: str, scale: dict | None, keep_return: bool, bound_first: bool):
+    code = getattr(getattr(fn, "func", fn), "__code__", None)  # a partial's function
+    first_line = code.co_firstlineno if code is not None else None
+
+    @functools.wraps(fn)
+    def traced(*args, **kwargs):
+        if state.R is None:
+            return fn(*args, **kwargs)
+        args, kwargs, shown = _as_called(fn, args, kwargs, bound_first)
+        if scale and len(shown) > scale["arg"] and _whole(shown[scale["arg"]]):
+            i = scale["arg"]
+            # The jitter varies the size with the seed, so a hard-coded result list fails.
+            jitter = int(state.config.get("seed", 0)) % (scale.get("jitter", 0) + 1)
+            scaled = max(scale.get("min", 1), shown[i] // scale["divide"] + jitter)
+            shown = shown[:i] + [scaled] + shown[i + 1:]
+            at = i + (1 if bound_first else 0)
+            args = args[:at] + (scaled,) + args[at + 1:]
+        cid = next(_call_ids)
+        state.record("call", fn=name, cid=cid, args=value(shown), ln=first_line)
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as exc:
+            state.record("ret", fn=name, cid=cid, exc=type(exc).__name__)
+            raise
+        fields = {"val": value(result)} if keep_return else {}
+        state.record("ret", fn=name, cid=cid, **fields)
+        return result
+
+    return traced
+
+
+def _whole(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _as_called(fn, args: tuple, kwargs: dict, bound_first: bool) -> tuple[tuple, dict, list]:
+    """A call as the slides write it, whichever way the program wrote it: keyword arguments that
+    name positional parameters moved to their places (``fizz_buzz(num=5)`` is ``fizz_buzz(5)``),
+    and the arguments shown without a method's ``self``. A call that does not fit the function's
+    signature is left as it is, for the function to refuse it as Python would."""
+    if kwargs:
+        try:
+            import inspect
+            signature = inspect.signature(fn)
+            signature.bind(*args, **kwargs)
+        except (TypeError, ValueError):
+            signature = None
+        if signature is not None:
+            positional = [p.name for p in signature.parameters.values()
+                          if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+            moved = list(args)
+            rest = dict(kwargs)
+            for pname in positional[len(args):]:
+                if pname not in rest:
+                    break  # a default from here on: keep the rest as keywords
+                moved.append(rest.pop(pname))
+            args, kwargs = tuple(moved), rest
+    return args, kwargs, list(args[1:] if bound_first else args)
 
 
 _apart: dict[tuple, types.CodeType] = {}
